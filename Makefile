@@ -1,0 +1,70 @@
+# The two commands: `make demo` and `make test`. Both set up what they need from nothing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+PIP_VERSION := 25.3
+SCALE ?= small
+SEED ?= 7
+DATA ?= data/generated
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_DEFAULT_REGION ?= ap-northeast-2
+
+.PHONY: help demo test lint format typecheck synth check lock dictionary clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install pip==$(PIP_VERSION)
+
+# The runtime alone (what the demo needs); the full set adds CDK, tests and linters.
+$(VENV)/.runtime: pyproject.toml requirements.lock | $(PY)
+	$(PIP) install -c requirements.lock -e .
+	@touch $@
+
+$(VENV)/.full: pyproject.toml requirements.lock | $(PY)
+	$(PIP) install -c requirements.lock -e ".[infra,dev]"
+	@touch $@ $(VENV)/.runtime
+
+node_modules/.bin/cdk: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+demo: $(VENV)/.runtime ## Generate the small data set and show what was made
+	$(VENV)/bin/exportintel generate --scale $(SCALE) --seed $(SEED) --out $(DATA)
+
+test: $(VENV)/.full ## Run the whole test suite (unit, infra, end to end)
+	$(PY) -m pytest
+
+lint: $(VENV)/.full ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.full ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.full ## mypy over the core package and the CDK app
+	$(VENV)/bin/mypy
+
+synth: $(VENV)/.full node_modules/.bin/cdk ## Synthesize every stage; cdk-nag findings fail it
+	node_modules/.bin/cdk synth --all --quiet
+
+check: lint typecheck test synth ## The quality gate: lint, types, tests, synth
+
+dictionary: $(VENV)/.full ## Rewrite docs/data-dictionary.md from the contracts
+	$(VENV)/bin/exportintel dictionary
+
+lock: $(PY) ## Re-pin every transitive dependency into requirements.lock
+	$(PIP) install -e ".[infra,dev]"
+	$(PIP) freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+clean: ## Remove generated data, synth output and the environment
+	rm -rf $(VENV) node_modules cdk.out data .pytest_cache .mypy_cache .ruff_cache
