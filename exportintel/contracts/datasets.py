@@ -352,3 +352,30 @@ TRADE_FLOWS = Contract(
               required=False, unit="kg"),
     ),
 )  # fmt: skip
+
+QUARANTINE = Contract(
+    name="quarantine",
+    description="Records that broke their contract, with the reason; personal data treated.",
+    origin="derived",
+    zone="quarantine",
+    primary_key=("dataset", "record_hash"),
+    partition_key="quarantine_date",
+    partition_source="quarantined_at",
+    partition_granularity="day",
+    fields=(
+        Field(name="dataset", type=S, description="Contract the record was checked against",
+              format="identifier"),
+        Field(name="run_id", type=S, description="ETL run that rejected it", format="identifier"),
+        Field(name="reason_code", type=S,
+              description="First violation as '<field>: <code>', for grouping"),
+        Field(name="reason", type=S, description="Every violation, readable"),
+        Field(name="source_file", type=S, description="Raw object the record came from"),
+        Field(name="record", type=S,
+              description="The rejected record as JSON, personal data pseudonymised or dropped",
+              pii=PiiClass.FREE_TEXT),
+        Field(name="record_hash", type=S,
+              description="SHA-256 of the raw line: a replayed rejection is stored once"),
+        Field(name="quarantined_at", type=TS, description="When the run rejected it",
+              unit="timestamp, UTC"),
+    ),
+)  # fmt: skip

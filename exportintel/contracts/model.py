@@ -104,6 +104,7 @@ class Contract:
     partition_source: str | None = None
     partition_granularity: str = "year"  # "year" (an int key) or "day" (a yyyy-MM-dd key)
     owner: str = "data platform"
+    zone: str = "curated"  # the bucket the analysts' table reads: "curated" or "quarantine"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +117,8 @@ class Contract:
         missing = [k for k in self.primary_key if k not in names]
         if missing:
             raise ValueError(f"contract {self.name}: primary key fields {missing} not declared")
+        if self.zone not in ("curated", "quarantine"):
+            raise ValueError(f"contract {self.name}: zone must be 'curated' or 'quarantine'")
         if (self.partition_key is None) != (self.partition_source is None):
             raise ValueError(f"contract {self.name}: partition_key and partition_source go together")
         if self.partition_source is not None:
@@ -128,6 +131,11 @@ class Contract:
                 raise ValueError(f"contract {self.name}: granularity must be 'year' or 'day'")
             if self.partition_granularity == "day" and source.type == FieldType.INT:
                 raise ValueError(f"contract {self.name}: a year field cannot give a day partition")
+
+    @property
+    def lands_in_raw(self) -> bool:
+        """Sources land in raw and get a raw table; derived datasets are written by jobs."""
+        return self.origin != "derived"
 
     def field(self, name: str) -> Field:
         for f in self.fields:

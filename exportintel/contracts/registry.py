@@ -46,5 +46,6 @@ for _contract in (
     datasets.COMMODITY_PRICES,
     datasets.COUNTRY_RISK,
     datasets.TRADE_FLOWS,
+    datasets.QUARANTINE,
 ):
     register(_contract)

@@ -1,0 +1,55 @@
+"""Glue job: curate one contract dataset from raw JSON lines to Parquet, with quarantine.
+
+Arguments (Glue style, `--name value`; unknown Glue arguments are ignored):
+  --dataset          contract name, e.g. web_events
+  --raw-path         raw objects to read (S3 URI or local folder)
+  --curated-path     the dataset's curated folder
+  --quarantine-path  the quarantine table's folder
+  --summary-path     where the run summary JSON goes
+  --key-secret-id    Secrets Manager secret holding the pseudonymisation key (hex)
+  --run-id           an id for this run (default: a UTC timestamp)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("dataset", "raw-path", "curated-path", "quarantine-path", "summary-path",
+                 "key-secret-id"):  # fmt: skip
+        parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--run-id", default=dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
+    args, _glue_arguments = parser.parse_known_args(argv)
+    return args
+
+
+def main(argv: Sequence[str]) -> int:
+    from exportintel.contracts import get_contract
+    from exportintel.etl.curate import curate_dataset
+    from exportintel.etl.io import pseudonymisation_key, write_text
+    from exportintel.etl.session import spark_session
+
+    args = parse_args(argv)
+    contract = get_contract(args.dataset)
+    spark = spark_session(f"curate-{contract.name}")
+    summary = curate_dataset(
+        spark,
+        contract=contract,
+        raw_path=args.raw_path,
+        curated_path=args.curated_path,
+        quarantine_path=args.quarantine_path,
+        key=pseudonymisation_key(args.key_secret_id),
+        run_id=args.run_id,
+    )
+    write_text(args.summary_path, summary.to_json())
+    print(summary.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
