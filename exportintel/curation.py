@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exportintel.contracts.model import Contract, FieldType, Treatment
+from exportintel.contracts.model import Contract, Treatment
 from exportintel.contracts.validation import validate_record
 from exportintel.privacy import pseudonymise, scrub
 
@@ -96,11 +95,3 @@ def curate_line(contract: Contract, line: str, key: bytes) -> Outcome:
     if contract.partition_key is not None:
         curated[contract.partition_key] = partition_value(contract, result.record)
     return Outcome(curated)
-
-
-def count_reasons(outcomes: list[Outcome]) -> Counter[str]:
-    return Counter(o.reason_code for o in outcomes if o.reason_code is not None)
-
-
-def is_timestamp_field(contract: Contract, name: str) -> bool:
-    return name in contract.field_names and contract.field(name).type == FieldType.TIMESTAMP

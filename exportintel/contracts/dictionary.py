@@ -13,7 +13,7 @@ from exportintel.contracts.model import Contract, Field
 from exportintel.contracts.registry import all_contracts
 from exportintel.contracts.tables import RAW_DATE_KEY
 
-HEADER = """# Data dictionary
+HEADER = f"""# Data dictionary
 
 Generated from the dataset contracts in `exportintel/contracts/` by `exportintel dictionary`.
 Do not edit by hand: a test fails when this file and the contracts disagree.
@@ -24,10 +24,10 @@ user and cookie ids: pseudonymised with a keyed hash or dropped before the curat
 **business identifier** (firm names and ids: kept, staff search by them), **free text**
 (scrubbed of phone numbers and e-mail addresses), **none**.
 
-Raw data lands as JSON Lines under `s3://<raw bucket>/<dataset>/{raw_key}=yyyy-MM-dd/` (platform
-only). Curated data is Parquet under `s3://<curated bucket>/<dataset>/` in the curated Glue
-database, which analysts query with Athena.
-""".format(raw_key=RAW_DATE_KEY)
+Raw data lands as JSON Lines under `s3://<raw bucket>/<dataset>/{RAW_DATE_KEY}=yyyy-MM-dd/`
+(platform only). Curated data is Parquet under `s3://<curated bucket>/<dataset>/` in the
+curated Glue database, which analysts query with Athena.
+"""
 
 
 def _escape(text: str) -> str:

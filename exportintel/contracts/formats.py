@@ -46,13 +46,20 @@ FORMATS: dict[str, Format] = {
     "exporter_id": Format("exporter firm id, EXP + 6 digits", _regex(r"EXP\d{6}")),
     "buyer_id": Format("buyer id, BUY + 7 digits", _regex(r"BUY\d{7}")),
     "firm_id": Format("exporter or buyer id", _regex(r"(EXP\d{6}|BUY\d{7})")),
-    "business_reg_no": Format("Korean business registration number, NNN-NN-NNNNN",
-                              _regex(r"\d{3}-\d{2}-\d{5}")),
+    "business_reg_no": Format(
+        "Korean business registration number, NNN-NN-NNNNN", _regex(r"\d{3}-\d{2}-\d{5}")
+    ),
     "email": Format("e-mail address", _regex(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")),
-    "phone": Format("phone number, international or Korean domestic form",
-                    _regex(r"\+?[0-9][0-9 \-]{6,18}[0-9]")),
-    "uuid": Format("UUID, canonical text form",
-                   _regex(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")),
-    "identifier": Format("identifier: letters, digits, '-', '_' and '.', 1-64 characters",
-                         _regex(r"[A-Za-z0-9_.\-]{1,64}")),
+    "phone": Format(
+        "phone number, international or Korean domestic form",
+        _regex(r"\+?[0-9][0-9 \-]{6,18}[0-9]"),
+    ),
+    "uuid": Format(
+        "UUID, canonical text form",
+        _regex(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    ),
+    "identifier": Format(
+        "identifier: letters, digits, '-', '_' and '.', 1-64 characters",
+        _regex(r"[A-Za-z0-9_.\-]{1,64}"),
+    ),
 }

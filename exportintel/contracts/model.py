@@ -44,7 +44,8 @@ class Treatment(StrEnum):
     PSEUDONYMISE = "pseudonymise"  # keyed hash (HMAC-SHA256), stable over time
     DROP = "drop"
     SCRUB = "scrub"  # phone numbers and e-mail addresses removed from the text
-    DROP_WITHOUT_CONSENT = "drop without consent"  # cookie ids: kept (pseudonymised) only with consent
+    # Cookie ids: kept (pseudonymised) only when the user consented, dropped otherwise.
+    DROP_WITHOUT_CONSENT = "drop without consent"
 
 
 _DEFAULT_TREATMENT = {
@@ -120,7 +121,9 @@ class Contract:
         if self.zone not in ("curated", "quarantine"):
             raise ValueError(f"contract {self.name}: zone must be 'curated' or 'quarantine'")
         if (self.partition_key is None) != (self.partition_source is None):
-            raise ValueError(f"contract {self.name}: partition_key and partition_source go together")
+            raise ValueError(
+                f"contract {self.name}: set partition_key and partition_source together"
+            )
         if self.partition_source is not None:
             source = self.field(self.partition_source)
             if source.type not in (FieldType.DATE, FieldType.TIMESTAMP, FieldType.INT):

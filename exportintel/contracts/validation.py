@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,7 @@ def _parse_bool(value: Any) -> bool:
     return value
 
 
-_PARSERS = {
+_PARSERS: dict[FieldType, Callable[[Any], Any]] = {
     FieldType.STRING: _parse_string,
     FieldType.INT: _parse_int,
     FieldType.BIGINT: _parse_int,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -66,7 +66,7 @@ def curate_lines(lines: DataFrame, contract: Contract, key: bytes) -> DataFrame:
     """Raw lines (`value`, `_source_file`) to typed, treated rows plus rejection columns."""
     schema = _outcome_schema(contract)
 
-    def curate_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def curate_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             rows = []
             for raw in batch.to_pylist():
@@ -95,7 +95,8 @@ def read_existing_keys(
 ) -> DataFrame | None:
     """Primary keys already stored, in the given partitions only (None: nothing stored yet)."""
     try:
-        existing = spark.read.parquet(path)
+        # The contract's schema, not inference: partition values keep their declared types.
+        existing = spark.read.schema(spark_ddl(arrow_schema(contract))).parquet(path)
     except AnalysisException:
         return None
     if contract.partition_key is not None and partitions is not None:

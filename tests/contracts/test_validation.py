@@ -82,8 +82,8 @@ def test_optional_fields_may_be_absent_or_null() -> None:
 
 def test_timestamps_need_a_time_zone() -> None:
     record = {"event_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-              "event_time": "2026-05-01T10:00:00", "event_type": "login",
-              "cookie_consent": True, "session_id": "s", "actor_type": "buyer", "page": "/"}  # fmt: skip
+              "event_time": "2026-05-01T10:00:00", "event_type": "login", "cookie_consent": True,
+              "session_id": "s", "actor_type": "buyer", "page": "/"}  # fmt: skip
     assert codes("web_events", record) == [("event_time", "bad_format")]
 
 
