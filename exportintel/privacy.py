@@ -16,9 +16,7 @@ import re
 EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 # International (+82 10 1234 5678), Korean mobile/landline (010-1234-5678, 02-123-4567) and
 # plain 9-11 digit runs; separators: space, dot, hyphen, parentheses.
-PHONE_PATTERN = (
-    r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d{2,4}\)?[\s.\-]?)\d{3,4}[\s.\-]?\d{4}(?!\d)"
-)
+PHONE_PATTERN = r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d{2,4}\)?[\s.\-]?)\d{3,4}[\s.\-]?\d{4}(?!\d)"
 EMAIL_TOKEN = "[EMAIL]"
 PHONE_TOKEN = "[PHONE]"
 PSEUDONYM_PREFIX = "p_"
