@@ -43,3 +43,11 @@ def spark_ddl(schema: pa.Schema) -> str:
 
 def _unsupported(t: pa.DataType) -> str:
     raise TypeError(f"no Spark type for {t}")
+
+
+def arrow_type(glue_type: str) -> pa.DataType:
+    """The Arrow type of a Glue column type this platform declares."""
+    try:
+        return _ARROW_BY_GLUE_TYPE[glue_type]
+    except KeyError:
+        raise TypeError(f"no Arrow type for the Glue type {glue_type!r}") from None
