@@ -26,11 +26,11 @@ $(PY):
 
 # The runtime alone (what the demo needs); the full set adds CDK, tests and linters.
 $(VENV)/.runtime: pyproject.toml requirements.lock | $(PY)
-	$(PIP) install -c requirements.lock -e ".[spark]"
+	$(PIP) install -c requirements.lock -e ".[spark,local]"
 	@touch $@
 
 $(VENV)/.full: pyproject.toml requirements.lock | $(PY)
-	$(PIP) install -c requirements.lock -e ".[spark,infra,dev]"
+	$(PIP) install -c requirements.lock -e ".[spark,local,infra,dev]"
 	@touch $@ $(VENV)/.runtime
 
 node_modules/.bin/cdk: package.json package-lock.json
@@ -63,7 +63,7 @@ dictionary: $(VENV)/.full ## Rewrite docs/data-dictionary.md from the contracts
 	$(VENV)/bin/exportintel dictionary
 
 lock: $(PY) ## Re-pin every transitive dependency into requirements.lock
-	$(PIP) install -e ".[spark,infra,dev]"
+	$(PIP) install -e ".[spark,local,infra,dev]"
 	$(PIP) freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 clean: ## Remove generated data, synth output and the environment

@@ -34,6 +34,8 @@ class EnvironmentSettings:
     noncurrent_version_retention_days: int = 30
     access_log_retention_days: int = 365
     athena_results_retention_days: int = 30
+    # CloudWatch Logs retention of delivery-error logs; must be a value CloudWatch accepts.
+    log_retention_days: int = 90
     athena_bytes_scanned_cutoff: int = 10 * 1024**3
     kinesis_shards: int = 1
     kinesis_retention_hours: int = 24
@@ -64,6 +66,7 @@ PROD = EnvironmentSettings(
     kinesis_shards=2,
     kinesis_retention_hours=168,
     athena_bytes_scanned_cutoff=100 * 1024**3,
+    log_retention_days=365,
 )
 LOCAL = EnvironmentSettings(name="local")
 

@@ -723,7 +723,10 @@ COUNTRY_RISK = Contract(
     fields=(
         Field(name="country_code", type=STR, description="Country", format="iso_country"),
         Field(
-            name="effective_date", type=DATE, description="Date the level took effect", unit="date"
+            name="effective_date",
+            type=DATE,
+            description="Date the level was published or observed in effect",
+            unit="date",
         ),
         Field(
             name="advisory_level",
@@ -736,7 +739,8 @@ COUNTRY_RISK = Contract(
         Field(
             name="cause",
             type=STR,
-            description="Main cause of the advisory",
+            description="Main cause, where the advisory states one",
+            required=False,
             allowed=("none", "war", "terror", "unrest", "disaster", "epidemic"),
         ),
     ),

@@ -6,6 +6,7 @@ exactly the same tables from the same function.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,3 +170,23 @@ def curated_table(contract: Contract) -> TableSpec:
         serde_parameters={"serialization.format": "1"},
         parameters=parameters,
     )
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One Glue table: which database ("raw" or "curated") and which zone's bucket it reads."""
+
+    database: str
+    bucket_zone: str
+    table: TableSpec
+
+
+def catalog_entries(contracts: Sequence[Contract]) -> list[CatalogEntry]:
+    """The catalog the CDK app and the emulation both build: sources get a raw table, every
+    contract a table in the analysts' database over its zone's bucket."""
+    entries = []
+    for contract in contracts:
+        if contract.lands_in_raw:
+            entries.append(CatalogEntry("raw", "raw", raw_table(contract)))
+        entries.append(CatalogEntry("curated", contract.zone, curated_table(contract)))
+    return entries

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -84,10 +85,22 @@ def curate_lines(lines: DataFrame, contract: Contract, key: bytes) -> DataFrame:
     return lines.mapInArrow(curate_batches, spark_ddl(schema))
 
 
-def read_raw_lines(spark: SparkSession, raw_path: str) -> DataFrame:
-    """Every non-blank line under `raw_path` with the object it came from."""
+def read_raw_lines(
+    spark: SparkSession, raw_path: str, source_uri: tuple[str, str] | None = None
+) -> DataFrame:
+    """Every non-blank line under `raw_path` with the object it came from.
+
+    `source_uri` = (local folder, S3 URI) names sources by their S3 location when the raw
+    objects were staged to a local folder first (the offline runner).
+    """
     lines = spark.read.option("recursiveFileLookup", "true").text(raw_path)
-    return lines.where(F.trim("value") != "").withColumn("_source_file", F.input_file_name())
+    source = F.input_file_name()
+    if source_uri is not None:
+        folder, uri = source_uri
+        # \\Q..\\E quotes the folder for Java's regex engine.
+        pattern = "^(file:)?(//)?\\Q" + str(Path(folder).resolve()) + "\\E/?"
+        source = F.regexp_replace(source, pattern, uri.rstrip("/") + "/")
+    return lines.where(F.trim("value") != "").withColumn("_source_file", source)
 
 
 def read_existing_keys(
@@ -164,6 +177,7 @@ def curate_dataset(
     quarantine_path: str,
     key: bytes,
     run_id: str,
+    source_uri: tuple[str, str] | None = None,
 ) -> RunSummary:
     """Validate, treat, dedupe and append one dataset's raw batch; fail unless counts reconcile.
 
@@ -172,7 +186,7 @@ def curate_dataset(
     nothing; a second batch of the same day keeps the first.
     """
     summary = RunSummary(dataset=contract.name, run_id=run_id)
-    lines = read_raw_lines(spark, raw_path)
+    lines = read_raw_lines(spark, raw_path, source_uri)
     outcomes = curate_lines(lines, contract, key).persist()
     try:
         # Counted on the input, not on the outcomes: a record lost in between must show.

@@ -1,0 +1,1 @@
+"""CDK units of the Export Intelligence Platform: one construct per logical unit."""

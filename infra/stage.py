@@ -1,0 +1,31 @@
+"""One CDK stage per environment, built from typed settings."""
+
+from __future__ import annotations
+
+import os
+
+from aws_cdk import Environment, Stage
+from constructs import Construct
+
+from exportintel.settings import EnvironmentSettings
+from infra.platform_stack import PlatformStack
+
+
+class PlatformStage(Stage):
+    """Everything one environment deploys; `cdk deploy 'Dev/*'` deploys dev."""
+
+    platform: PlatformStack
+
+    def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings) -> None:
+        super().__init__(
+            scope,
+            id_,
+            env=Environment(
+                # No account in settings: the account of the deploying credentials (set by the
+                # CDK CLI), or an environment-agnostic template when synthesised without one.
+                account=settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                region=settings.region,
+            ),
+        )
+        self.settings = settings
+        self.platform = PlatformStack(self, "Platform", settings=settings)
