@@ -31,7 +31,8 @@ class Outcome:
 
 
 def partition_value(contract: Contract, record: dict[str, Any]) -> Any:
-    """The curated partition value: a year (int) or a day in Asia/Seoul (yyyy-MM-dd)."""
+    """The curated partition value: a year (int), a month (yyyy-MM) or a day (yyyy-MM-dd),
+    of Asia/Seoul time for timestamps."""
     if contract.partition_source is None:
         return None
     value = record[contract.partition_source]
@@ -41,6 +42,8 @@ def partition_value(contract: Contract, record: dict[str, Any]) -> Any:
         value = value.astimezone(SEOUL).date()
     if contract.partition_granularity == "year":
         return value.year
+    if contract.partition_granularity == "month":
+        return f"{value:%Y-%m}"
     return value.isoformat()
 
 

@@ -103,7 +103,7 @@ class Contract:
     # Curated partition column, derived from `partition_source` (a date/timestamp or year field).
     partition_key: str | None = None
     partition_source: str | None = None
-    partition_granularity: str = "year"  # "year" (an int key) or "day" (a yyyy-MM-dd key)
+    partition_granularity: str = "year"  # "year" (int), "month" (yyyy-MM) or "day" (yyyy-MM-dd)
     owner: str = "data platform"
     zone: str = "curated"  # the bucket the analysts' table reads: "curated" or "quarantine"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -130,9 +130,9 @@ class Contract:
                 raise ValueError(f"contract {self.name}: cannot partition by a {source.type} field")
             if self.partition_key in names:
                 raise ValueError(f"contract {self.name}: partition key clashes with a field")
-            if self.partition_granularity not in ("year", "day"):
-                raise ValueError(f"contract {self.name}: granularity must be 'year' or 'day'")
-            if self.partition_granularity == "day" and source.type == FieldType.INT:
+            if self.partition_granularity not in ("year", "month", "day"):
+                raise ValueError(f"contract {self.name}: granularity must be year, month or day")
+            if self.partition_granularity != "year" and source.type == FieldType.INT:
                 raise ValueError(f"contract {self.name}: a year field cannot give a day partition")
 
     @property

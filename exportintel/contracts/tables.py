@@ -137,21 +137,25 @@ def curated_table(contract: Contract) -> TableSpec:
     parameters = {"classification": "parquet", "parquet.compression": "SNAPPY"}
     key = contract.partition_key
     if key is not None:
-        if contract.partition_granularity == "day":
-            partition_keys = (Column(key, "string", f"Day of {contract.partition_source}"),)
-            projection = {
-                f"projection.{key}.type": "date",
-                f"projection.{key}.range": f"{PROJECTION_FIRST_DAY},NOW",
-                f"projection.{key}.format": "yyyy-MM-dd",
-                f"projection.{key}.interval": "1",
-                f"projection.{key}.interval.unit": "DAYS",
-            }
-        else:
-            partition_keys = (Column(key, "int", f"Year of {contract.partition_source}"),)
+        source = contract.partition_source
+        if contract.partition_granularity == "year":
+            partition_keys = (Column(key, "int", f"Year of {source}"),)
             first, last = PROJECTION_YEARS
             projection = {
                 f"projection.{key}.type": "integer",
                 f"projection.{key}.range": f"{first},{last}",
+            }
+        else:
+            day = contract.partition_granularity == "day"
+            partition_keys = (Column(key, "string", f"{'Day' if day else 'Month'} of {source}"),)
+            projection = {
+                f"projection.{key}.type": "date",
+                f"projection.{key}.range": (
+                    f"{PROJECTION_FIRST_DAY},NOW" if day else f"{PROJECTION_FIRST_DAY[:7]},NOW"
+                ),
+                f"projection.{key}.format": "yyyy-MM-dd" if day else "yyyy-MM",
+                f"projection.{key}.interval": "1",
+                f"projection.{key}.interval.unit": "DAYS" if day else "MONTHS",
             }
         parameters |= {
             "projection.enabled": "true",

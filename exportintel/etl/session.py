@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
+
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def spark_session(app_name: str) -> SparkSession:
@@ -17,6 +20,8 @@ def spark_session(app_name: str) -> SparkSession:
         builder = (
             builder.master(os.environ.get("EXPORTINTEL_SPARK_MASTER", "local[2]"))
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG_CONFIG}")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.driver.memory", os.environ.get("EXPORTINTEL_SPARK_MEMORY", "2g"))
             .config("spark.sql.execution.arrow.maxRecordsPerBatch", "5000")

@@ -121,6 +121,9 @@ class LocalEmulation:
             raise RuntimeError(
                 "the local emulation needs moto[server] (pip install 'moto[server]==5.2.5')"
             ) from error
+        from exportintel.local import moto_speedups
+
+        moto_speedups.apply()
         # One line per request is noise in tests and in the server log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)

@@ -72,7 +72,7 @@ def test_glue_input_points_at_the_zone_bucket() -> None:
     assert spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("JsonSerDe")
     curated = curated_table(get_contract("web_events")).to_glue_input("cur")
     assert curated["PartitionKeys"] == [
-        {"Name": "event_date", "Type": "string", "Comment": "Day of event_time"}
+        {"Name": "event_month", "Type": "string", "Comment": "Month of event_time"}
     ]
 
 

@@ -80,7 +80,7 @@ def lake(tmp_path: Path, spark: SparkSession) -> Lake:
     return Lake(tmp_path, spark)
 
 
-def test_good_events_are_typed_treated_and_partitioned_by_seoul_day(lake: Lake) -> None:
+def test_good_events_are_typed_treated_and_partitioned_by_seoul_month(lake: Lake) -> None:
     write_lines(lake.raw("web_events"), "a.jsonl", [
         json.dumps(event(1, event_time="2026-04-30T23:30:00+00:00")),
         json.dumps(event(2, search_keyword="call 010-1234-5678 or kim@example.com")),
@@ -88,8 +88,8 @@ def test_good_events_are_typed_treated_and_partitioned_by_seoul_day(lake: Lake) 
     summary = lake.run("web_events")
     assert (summary.read, summary.written, summary.quarantined, summary.duplicates) == (2, 2, 0, 0)
     rows = {r["event_id"][-1]: r for r in lake.curated("web_events")}
-    # 23:30 UTC on 30 April is 08:30 on 1 May in Seoul.
-    assert rows["1"]["event_date"] == "2026-05-01"
+    # 23:30 UTC on 30 April is 08:30 on 1 May in Seoul: a May event.
+    assert rows["1"]["event_month"] == "2026-05"
     assert rows["1"]["user_id"] == pseudonymise("user-1", KEY)
     assert rows["1"]["cookie_id"] is None  # no consent: dropped
     assert rows["2"]["cookie_id"] == pseudonymise("cookie-2", KEY)  # consent: pseudonymised
@@ -97,7 +97,7 @@ def test_good_events_are_typed_treated_and_partitioned_by_seoul_day(lake: Lake) 
     assert "user_agent" not in rows["1"]
     files = list((lake.root / "curated" / "web_events").rglob("*.parquet"))
     assert files and all(".snappy." in f.name for f in files)
-    assert {f.parent.name for f in files} == {"event_date=2026-05-01"}
+    assert {f.parent.name for f in files} == {"event_month=2026-05"}
 
 
 def test_no_raw_personal_data_reaches_curated_or_quarantine(lake: Lake) -> None:

@@ -34,7 +34,7 @@ def export(firm: str, year: int, hs: str, country: str, value: float) -> dict[st
 def web(session: str, kind: str, n: int) -> dict[str, Any]:
     return {"event_id": f"e{n}", "event_time": dt.datetime(2026, 5, 1, 1, n, tzinfo=UTC),
             "event_type": kind, "cookie_consent": False, "session_id": session,
-            "actor_type": "buyer", "page": "/p", "event_date": "2026-05-01"}  # fmt: skip
+            "actor_type": "buyer", "page": "/p", "event_month": "2026-05"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

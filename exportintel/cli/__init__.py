@@ -1,0 +1,22 @@
+"""The `exportintel` command line: one entry point for every local and AWS workflow."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from exportintel.cli import data, lake, local
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exportintel", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in (data, local, lake):
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
