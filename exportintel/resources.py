@@ -30,6 +30,8 @@ class Resources:
     raw_database: str
     curated_database: str
     athena_workgroup: str
+    # The Secrets Manager secret holding the pseudonymisation (HMAC) key, hex: its ARN in AWS.
+    pseudonymisation_secret: str
 
     def bucket(self, zone: str) -> str:
         if zone not in ZONES:
@@ -49,6 +51,7 @@ class Resources:
             raw_database=settings.raw_database,
             curated_database=settings.curated_database,
             athena_workgroup=athena_workgroup_name(settings),
+            pseudonymisation_secret=f"{PROJECT}/{settings.name}/pseudonymisation-key",
         )
 
     @classmethod

@@ -23,6 +23,58 @@ class FirehoseBuffering:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CronSchedule:
+    """An EventBridge cron expression in UTC (the fields of `events.Schedule.cron`).
+
+    EventBridge evaluates rule schedules in UTC only; a provider's publication time in its
+    own zone is converted by hand (and stated next to the value).
+    """
+
+    minute: str = "0"
+    hour: str = "0"
+    day: str | None = None  # day of month; None with `week_day` None means every day
+    month: str = "*"
+    week_day: str | None = None  # MON-FRI, SUN, ...; exclusive with `day`
+
+    def expression(self) -> str:
+        """The rule's `cron(...)` text, as CloudFormation receives it."""
+        day = self.day if self.day is not None else ("?" if self.week_day else "*")
+        week_day = self.week_day if self.week_day is not None else "?"
+        return f"cron({self.minute} {self.hour} {day} {self.month} {week_day} *)"
+
+
+def _collector_schedules() -> tuple[tuple[str, CronSchedule], ...]:
+    """When each feed's collector runs (UTC), after its provider has published.
+
+    The collector fetches the day before today in Seoul (`yesterday_in_seoul`): a run at
+    15:00 UTC or later (midnight in Seoul) fetches the same UTC day, an earlier run the UTC
+    day before. Keys are feed names of `exportintel.collectors.feeds.FEEDS`; the CDK unit
+    refuses a feed without a schedule and a schedule without a feed.
+    """
+    return tuple(
+        {
+            # ECB reference rates appear around 16:00 CET (15:00 UTC in winter, 14:00 in summer)
+            # on TARGET business days: 16:30 UTC fetches that day's fixing, Monday to Friday.
+            "ecb_fx": CronSchedule(minute="30", hour="16", week_day="MON-FRI"),
+            # EIA spot prices of a US trading day are out the next US morning: 14:00 UTC
+            # (23:00 in Seoul) fetches the UTC day before, Tuesday to Saturday for Monday-Friday.
+            "eia_oil": CronSchedule(minute="0", hour="14", week_day="TUE-SAT"),
+            # Metal and commodity settlement prices close in London and New York in the
+            # afternoon; 01:00 UTC fetches the trading day before, Tuesday to Saturday.
+            "raw_materials": CronSchedule(minute="0", hour="1", week_day="TUE-SAT"),
+            # Advisories are a snapshot of levels in force, taken every morning in Seoul (09:30).
+            "mofa_travel_advisories": CronSchedule(minute="30", hour="0"),
+            # Comtrade publishes yearly data months after the year ends: once a month is plenty,
+            # and re-fetched rows are deduplicated when curated.
+            "comtrade": CronSchedule(minute="0", hour="3", day="1"),
+            # Grades are issued on Korean business days; 00:15 UTC (09:15 in Seoul) fetches the
+            # day before, every day (weekends simply return nothing).
+            "credit_evaluations": CronSchedule(minute="15", hour="0"),
+        }.items()
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvironmentSettings:
     name: str  # "dev", "prod" or "local"
     region: str = DEFAULT_REGION
@@ -44,6 +96,30 @@ class EnvironmentSettings:
     feeds_buffering: FirehoseBuffering = field(
         default_factory=lambda: FirehoseBuffering(size_mib=64, interval_seconds=900)
     )
+    # Glue curation jobs (one per contract landing in raw): G.1X workers (4 vCPU, 16 GB).
+    glue_worker_type: str = "G.1X"
+    glue_workers: int = 2
+    glue_timeout_minutes: int = 60
+    # Collector Lambdas (one per external feed).
+    # (feed name, schedule) pairs: a tuple keeps the settings hashable.
+    collector_schedules: tuple[tuple[str, CronSchedule], ...] = field(
+        default_factory=_collector_schedules
+    )
+    collector_timeout_seconds: int = 120
+    collector_memory_mib: int = 256
+    # At most one run of a feed at a time (providers rate-limit; runs are idempotent anyway).
+    # None reserves nothing: new accounts' concurrency quota (10) leaves nothing to reserve.
+    collector_reserved_concurrency: int | None = None
+    # How long EventBridge and Lambda keep retrying a scheduled run before it goes to the DLQ.
+    collector_max_event_age_hours: int = 6
+    # Messages in the collectors' dead-letter queue are kept this long (SQS maximum: 14 days).
+    dead_letter_retention_days: int = 14
+
+    def collector_schedule(self, feed: str) -> CronSchedule:
+        schedules = dict(self.collector_schedules)
+        if feed not in schedules:
+            raise KeyError(f"no collector schedule for feed {feed!r} in {self.name} settings")
+        return schedules[feed]
 
     @property
     def raw_database(self) -> str:
@@ -67,6 +143,9 @@ PROD = EnvironmentSettings(
     kinesis_retention_hours=168,
     athena_bytes_scanned_cutoff=100 * 1024**3,
     log_retention_days=365,
+    glue_workers=10,
+    glue_timeout_minutes=180,
+    collector_reserved_concurrency=1,
 )
 LOCAL = EnvironmentSettings(name="local")
 

@@ -5,7 +5,8 @@ Arguments (Glue style, `--name value`; unknown Glue arguments are ignored):
   --raw-path         raw objects to read (S3 URI or local folder)
   --curated-path     the dataset's curated folder
   --quarantine-path  the quarantine table's folder
-  --summary-path     where the run summary JSON goes
+  --summary-path     where the run summary JSON goes: a file, or a prefix ending with "/"
+                     under which the run writes <run-id>/<dataset>.json
   --key-secret-id    Secrets Manager secret holding the pseudonymisation key (hex)
   --run-id           an id for this run (default: a UTC timestamp)
 """
@@ -28,6 +29,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def summary_uri(summary_path: str, run_id: str, dataset: str) -> str:
+    """The summary object: `summary_path` itself, or `<run-id>/<dataset>.json` under a prefix.
+
+    The prefix form is what the deployed jobs use (`s3://<artifacts>/etl-runs/`), so the runs
+    of every dataset sit side by side as the local runner writes them.
+    """
+    if summary_path.endswith("/"):
+        return f"{summary_path}{run_id}/{dataset}.json"
+    return summary_path
+
+
 def main(argv: Sequence[str]) -> int:
     from exportintel.contracts import get_contract
     from exportintel.etl.curate import curate_dataset
@@ -46,7 +58,7 @@ def main(argv: Sequence[str]) -> int:
         key=pseudonymisation_key(args.key_secret_id),
         run_id=args.run_id,
     )
-    write_text(args.summary_path, summary.to_json())
+    write_text(summary_uri(args.summary_path, args.run_id, contract.name), summary.to_json())
     print(summary.to_json())
     return 0
 

@@ -1,4 +1,4 @@
-"""The platform stack: composes the data lake, ingestion and catalog units of one environment."""
+"""The platform stack: composes the lake, ingestion, catalog, ETL and collector units."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ from constructs import Construct
 from exportintel.resources import Resources, output_key
 from exportintel.settings import PROJECT, EnvironmentSettings
 from infra.catalog import Catalog
+from infra.collectors import Collectors
 from infra.data_lake import DataLake
+from infra.etl import Etl
 from infra.ingestion import Ingestion
 
 
 class PlatformStack(Stack):
-    """Data lake, ingestion and catalog of one environment, with outputs for its users."""
+    """Data lake, ingestion, catalog, curation jobs and collectors of one environment."""
 
     data_lake: DataLake
     ingestion: Ingestion
     catalog: Catalog
+    etl: Etl
+    collectors: Collectors
 
     def __init__(
         self, scope: Construct, id_: str, *, settings: EnvironmentSettings, **kwargs: Any
@@ -30,7 +34,7 @@ class PlatformStack(Stack):
             scope,
             id_,
             description=f"Export Intelligence Platform ({settings.name}): data lake, ingestion, "
-            "catalog",
+            "catalog, curation jobs, feed collectors",
             # Stack-level tags: CloudFormation tags the stack and propagates them to resources.
             tags=tags,
             **kwargs,
@@ -56,6 +60,23 @@ class PlatformStack(Stack):
             curated_bucket=self.data_lake.curated_bucket,
             quarantine_bucket=self.data_lake.quarantine_bucket,
             athena_results_bucket=self.data_lake.athena_results_bucket,
+            key=self.data_lake.key,
+        )
+        self.etl = Etl(
+            self,
+            "Etl",
+            settings=settings,
+            raw_bucket=self.data_lake.raw_bucket,
+            curated_bucket=self.data_lake.curated_bucket,
+            quarantine_bucket=self.data_lake.quarantine_bucket,
+            artifacts_bucket=self.data_lake.artifacts_bucket,
+            key=self.data_lake.key,
+        )
+        self.collectors = Collectors(
+            self,
+            "Collectors",
+            settings=settings,
+            feeds_delivery=self.ingestion.feeds_delivery,
             key=self.data_lake.key,
         )
         self._outputs()
@@ -97,6 +118,10 @@ class PlatformStack(Stack):
                 "Glue database analysts query",
             ),
             "athena_workgroup": (catalog.workgroup.ref, "Athena workgroup for analysts"),
+            "pseudonymisation_secret": (
+                self.etl.pseudonymisation_secret.secret_arn,
+                "Secret with the pseudonymisation (HMAC) key; never rotated",
+            ),
         }
         missing = {f.name for f in fields(Resources)} - set(names)
         if missing:
@@ -111,7 +136,24 @@ class PlatformStack(Stack):
                 catalog.analyst_policy.managed_policy_arn,
                 "Managed policy to attach to analysts' identities",
             ),
+            "CollectorsDeadLetterQueueUrl": (
+                self.collectors.dead_letter_queue.queue_url,
+                "Failed collector runs (after retries), for inspection and replay",
+            ),
+            "CollectorsDeadLetterQueueArn": (
+                self.collectors.dead_letter_queue.queue_arn,
+                "Dead-letter queue of the collectors",
+            ),
+            "IdempotencyTable": (
+                self.collectors.idempotency_table.table_name,
+                "Collector runs already done (Powertools idempotency)",
+            ),
         }
+        for feed, secret in self.collectors.api_key_secrets.items():
+            extra[f"{output_key(feed)}ApiKeySecretArn"] = (
+                secret.secret_arn,
+                f"API key of the {feed} feed: set it with put-secret-value",
+            )
         outputs = {output_key(name): value for name, value in names.items()} | extra
         for id_, (value, description) in outputs.items():
             CfnOutput(self, id_, value=value, description=description)

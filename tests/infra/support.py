@@ -51,3 +51,34 @@ def mentions(value: Any, needle: str) -> bool:
 
 def get_att_arn(logical: str) -> dict[str, list[str]]:
     return {"Fn::GetAtt": [logical, "Arn"]}
+
+
+def role_statements(template: Template, role_logical_id: str) -> list[dict[str, Any]]:
+    """Every statement of the inline policies attached to a role."""
+    statements = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy's Action or Resource, which CloudFormation allows as one value or a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def joined(value: Any) -> str:
+    """An `Fn::Join` / `Fn::Sub` value flattened to readable text (references as <Id>)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return str(delimiter).join(joined(item) for item in items)
+        if "Fn::Sub" in value:
+            return str(value["Fn::Sub"])
+        if "Ref" in value:
+            return f"<{value['Ref']}>"
+        if "Fn::GetAtt" in value:
+            return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    return json.dumps(value)
