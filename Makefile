@@ -37,8 +37,8 @@ node_modules/.bin/cdk: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $@
 
-demo: $(VENV)/.runtime ## Generate the small data set and show what was made
-	$(VENV)/bin/exportintel generate --scale $(SCALE) --seed $(SEED) --out $(DATA)
+demo: $(VENV)/.runtime ## The data path end to end on the local emulation, narrated
+	$(VENV)/bin/exportintel demo --scale $(SCALE) --seed $(SEED) --data $(DATA)
 
 test: $(VENV)/.full ## Run the whole test suite (unit, infra, end to end)
 	$(PY) -m pytest

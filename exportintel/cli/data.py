@@ -56,7 +56,19 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from exportintel.demo import run_demo
+
+    return run_demo(data=Path(args.data), scale=args.scale, seed=args.seed)
+
+
 def register(commands: Any) -> None:
+    demo = commands.add_parser("demo", help="the data path end to end on the local emulation")
+    demo.add_argument("--scale", choices=("small", "medium", "large"), default="small")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--data", default="data/generated", help="generated data folder")
+    demo.set_defaults(run=_demo)
+
     generate = commands.add_parser("generate", help="write a synthetic data set")
     generate.add_argument("--scale", choices=("small", "medium", "large"), default="small")
     generate.add_argument("--seed", type=int, default=7)

@@ -14,8 +14,6 @@ def _etl(args: argparse.Namespace) -> int:
     from exportintel.etl.curate import ReconciliationError, RunSummary
     from exportintel.etl.io import pseudonymisation_key
     from exportintel.etl.local_runner import run_local_etl
-    from exportintel.local.provision import pseudonymisation_secret_name
-    from exportintel.settings import LOCAL
 
     resources = target.resolve(None)
     workdir = Path(args.workdir) if args.workdir else target.state_dir() / "work"
@@ -28,7 +26,7 @@ def _etl(args: argparse.Namespace) -> int:
         run_local_etl(
             resources=resources,
             workdir=workdir,
-            key=pseudonymisation_key(pseudonymisation_secret_name(LOCAL)),
+            key=pseudonymisation_key(resources.pseudonymisation_secret),
             datasets=args.datasets,
             on_dataset=report,
         )

@@ -52,8 +52,12 @@ def apply() -> None:
         behind = self.records[newest].created_at - results[-1].created_at if results else 0.0
         return results, last, int(behind * 1000)
 
-    Shard.get_max_sequence_number = get_max_sequence_number
-    Shard.get_min_sequence_number = get_min_sequence_number
-    Shard.put_record = put_record
-    Shard.get_records = get_records
+    patches = {
+        "get_max_sequence_number": get_max_sequence_number,
+        "get_min_sequence_number": get_min_sequence_number,
+        "put_record": put_record,
+        "get_records": get_records,
+    }
+    for name, function in patches.items():
+        setattr(Shard, name, function)
     _APPLIED = True

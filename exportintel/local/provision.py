@@ -30,7 +30,7 @@ ClientFactory = Callable[[str], Any]
 
 def pseudonymisation_secret_name(settings: EnvironmentSettings) -> str:
     """The Secrets Manager secret holding the HMAC key (hex) on the emulation."""
-    return f"{PROJECT}/{settings.name}/pseudonymisation-key"
+    return Resources.local(settings).pseudonymisation_secret
 
 
 def kms_alias(settings: EnvironmentSettings) -> str:
