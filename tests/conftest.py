@@ -11,6 +11,9 @@ import pytest
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from tests.lake import SmallLake
+    from tests.local.harness import RunningEmulation
+
 # No test may reach a real AWS account: fake credentials, the default region.
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -31,3 +34,23 @@ def spark() -> Iterator[SparkSession]:
     session = spark_session("exportintel-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def emulation(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> RunningEmulation:
+    """The session's emulation server (see tests/local/harness.py)."""
+    from tests.local.harness import shared_emulation
+
+    return shared_emulation(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def small_lake(
+    emulation: RunningEmulation, spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> SmallLake:
+    """Generated, ingested, pumped and curated once per session; shared by end-to-end tests."""
+    from tests.lake import build_small_lake
+
+    return build_small_lake(emulation, tmp_path_factory.mktemp("small-lake"))

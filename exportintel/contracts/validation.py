@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exportintel.contracts.formats import FORMATS
-from exportintel.contracts.model import Contract, Field, FieldType
+from exportintel.contracts.model import Contract, Field, FieldType, PiiClass
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,20 @@ def parse_value(field: Field, value: Any) -> Any:
     return parsed
 
 
+# Rejection reasons are stored and shown to analysts: they never quote these fields' values.
+PERSONAL = frozenset({PiiClass.DIRECT, PiiClass.QUASI, PiiClass.FREE_TEXT})
+
+
+def _redacted(field: Field, code: str) -> str:
+    what = {
+        "bad_type": f"is not a valid {field.type}",
+        "bad_format": f"is not a {FORMATS[field.format].description}" if field.format else "",
+        "out_of_range": "is out of range",
+        "not_allowed": "is not an allowed value",
+    }.get(code, "is invalid")
+    return f"the value (withheld: personal data) {what}"
+
+
 def validate_record(contract: Contract, record: Mapping[str, Any]) -> Result:
     """Check every declared field of one record; fields not in the contract are ignored."""
     parsed: dict[str, Any] = {}
@@ -155,6 +169,7 @@ def validate_record(contract: Contract, record: Mapping[str, Any]) -> Result:
         try:
             parsed[field.name] = parse_value(field, value)
         except _BadValue as bad:
-            violations.append(Violation(field.name, bad.code, str(bad)))
+            message = _redacted(field, bad.code) if field.pii in PERSONAL else str(bad)
+            violations.append(Violation(field.name, bad.code, message))
             parsed[field.name] = None
     return Result(parsed, tuple(violations))

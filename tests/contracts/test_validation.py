@@ -136,3 +136,15 @@ def test_contract_declarations_are_checked() -> None:
         Field(name="b", type=FieldType.INT, description="b", minimum=2, maximum=1)
     with pytest.raises(ValueError, match="unknown format"):
         Field(name="c", type=FieldType.STRING, description="c", format="nope")
+
+
+def test_reasons_never_quote_personal_values() -> None:
+    buyers = get_contract("buyers")
+    result = validate_record(buyers, {"contact_phone": "010-12", "contact_email": "@naver.com"})
+    reasons = {v.field: v.message for v in result.violations}
+    assert reasons["contact_phone"] == (
+        "the value (withheld: personal data) is not a phone number, international or Korean "
+        "domestic form"
+    )
+    assert "naver" not in result.reason and "010-12" not in result.reason
+    assert "'XX' is not" in validate_record(buyers, {"country_code": "XX"}).reason
