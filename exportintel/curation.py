@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from exportintel.contracts.model import Contract, Treatment
 from exportintel.contracts.validation import validate_record
 from exportintel.privacy import pseudonymise, scrub
@@ -82,7 +84,7 @@ def _safe_text(contract: Contract, raw: Any, key: bytes) -> str:
 def curate_line(contract: Contract, line: str, key: bytes) -> Outcome:
     """One raw JSON line to a curated record (typed, treated, with its partition value)."""
     try:
-        raw = json.loads(line)
+        raw = orjson.loads(line)  # strict JSON (no NaN), and several times faster than json
     except json.JSONDecodeError as error:
         return Outcome(None, f"unparseable JSON: {error.msg}", "record: unparseable",
                        _safe_text(contract, None, key))  # fmt: skip

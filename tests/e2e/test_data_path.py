@@ -126,3 +126,19 @@ def test_a_replayed_run_adds_nothing(small_lake: SmallLake) -> None:
     assert {n: s.duplicates + s.quarantined for n, s in again.items()} == {
         n: s.read for n, s in again.items()
     }
+
+
+def test_the_query_command_prints_a_named_query_and_explains_errors(
+    small_lake: SmallLake, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exportintel.cli import main, target
+
+    monkeypatch.setattr(target, "resolve", lambda stack_outputs: small_lake.resources)
+    with small_lake.aws_environment():
+        assert main(["query", "--named", "match_outcomes_by_channel", "--format", "csv"]) == 0
+        header = capsys.readouterr().out.splitlines()[0]
+        assert header == '"year","channel","requests","meeting_rate","deal_rate","deal_value_usd"'
+        assert main(["query", "SELECT nope FROM exporters"]) == 2
+        assert "query error" in capsys.readouterr().err
+        assert main(["query", "SELECT * FROM exporterz"]) == 2
+        assert "unknown table 'exporterz'" in capsys.readouterr().err

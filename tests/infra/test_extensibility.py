@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import aws_cdk as cdk
@@ -17,6 +18,9 @@ from exportintel.contracts import (
     register,
     unregister,
 )
+from exportintel.contracts.dictionary import render_dictionary
+from exportintel.contracts.validation import validate_record
+from exportintel.curation import curate_line
 from exportintel.settings import DEV
 from infra.application import cdk_json_context
 from infra.catalog import Catalog
@@ -121,6 +125,31 @@ def test_a_registered_contract_gets_its_tables(
                 },
             },
         },
+    )
+
+
+def test_a_registered_contract_gets_validation_curation_and_a_dictionary_entry(
+    registered_contracts: tuple[Contract, ...],
+) -> None:
+    # Given the same contract, and no other code
+    contract = get_contract("fair_surveys")
+    good = {"survey_id": "s-1", "respondent_email": "lee@fair.kr", "answered_on": "2026-05-02",
+            "satisfaction": 5}  # fmt: skip
+    # Then validation applies its rules
+    assert validate_record(contract, good).ok
+    assert validate_record(contract, {**good, "satisfaction": 6}).reason == (
+        "satisfaction: out_of_range: 6 is above the maximum 5"
+    )
+    # And curation pseudonymises its personal field and derives its partition
+    curated = curate_line(contract, json.dumps(good), bytes(range(32))).record
+    assert curated is not None
+    assert curated["respondent_email"].startswith("p_")
+    assert curated["survey_year"] == 2026
+    # And the data dictionary documents it
+    dictionary = render_dictionary()
+    assert "## fair_surveys" in dictionary
+    assert (
+        "| `respondent_email` | string | yes | e-mail address | - | personal direct" in dictionary
     )
 
 
