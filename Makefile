@@ -26,11 +26,11 @@ $(PY):
 
 # The runtime alone (what the demo needs); the full set adds CDK, tests and linters.
 $(VENV)/.runtime: pyproject.toml requirements.lock | $(PY)
-	$(PIP) install -c requirements.lock -e ".[spark,local]"
+	$(PIP) install -c requirements.lock -e ".[spark,local,ml]"
 	@touch $@
 
 $(VENV)/.full: pyproject.toml requirements.lock | $(PY)
-	$(PIP) install -c requirements.lock -e ".[spark,local,infra,dev]"
+	$(PIP) install -c requirements.lock -e ".[spark,local,ml,infra,dev]"
 	@touch $@ $(VENV)/.runtime
 
 node_modules/.bin/cdk: package.json package-lock.json
@@ -63,8 +63,13 @@ dictionary: $(VENV)/.full ## Rewrite docs/data-dictionary.md from the contracts
 	$(VENV)/bin/exportintel dictionary
 
 lock: $(PY) ## Re-pin every transitive dependency into requirements.lock
-	$(PIP) install -e ".[spark,local,infra,dev]"
+	$(PIP) install -e ".[spark,local,ml,infra,dev]"
 	$(PIP) freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 clean: ## Remove generated data, synth output and the environment
 	rm -rf $(VENV) node_modules cdk.out data .pytest_cache .mypy_cache .ruff_cache
+
+# A phony target: the bench/ folder of the same name would otherwise make it look up to date.
+.PHONY: bench
+bench: $(VENV)/.full ## ETL benchmark (1M and 10M events; long): figures into bench/results/
+	$(PY) -m bench.etl
