@@ -47,5 +47,7 @@ for _contract in (
     datasets.COUNTRY_RISK,
     datasets.TRADE_FLOWS,
     datasets.QUARANTINE,
+    datasets.EXPORT_STATUS,
+    datasets.CONTINUITY_FEATURES,
 ):
     register(_contract)

@@ -118,7 +118,8 @@ def read_features(location: str | Path, file_name: str = "features.parquet") -> 
     if path.is_file() and path.stat().st_size == 0:
         raise DataError(f"empty file: {path} has no bytes")
     try:
-        frame = pd.read_parquet(path)
+        # Hive partition folders (`year_partition=2024/`) repeat a column; they are not features.
+        frame = pd.read_parquet(path, partitioning=None)
     except Exception as error:  # pyarrow raises several types for a bad file
         raise DataError(f"cannot read {path} as Parquet: {error}") from error
     if len(frame) == 0:

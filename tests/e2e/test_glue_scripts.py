@@ -17,7 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_glue_script_is_covered_here() -> None:
-    assert sorted(p.name for p in (ROOT / "glue_scripts").glob("*.py")) == ["curate_dataset.py"]
+    # curate_dataset.py here; export_status.py and continuity_features.py in
+    # test_continuity_scripts.py.
+    assert sorted(p.name for p in (ROOT / "glue_scripts").glob("*.py")) == [
+        "continuity_features.py",
+        "curate_dataset.py",
+        "export_status.py",
+    ]
 
 
 def test_curate_dataset_runs_as_a_process_and_ignores_glue_arguments(

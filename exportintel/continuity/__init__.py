@@ -1,0 +1,12 @@
+"""The export continuity index: export status, the target, the features and their screening.
+
+- `status`: the three-year rule (continuing, discontinued, pending) and the novice flag, as a
+  pure function and as a Spark function that applies the very same rule at scale;
+- `target`: the label the index predicts, stated once;
+- `features`: leak-free firm-year features at the end of a year, over the curated tables;
+- `screening`: Pearson screening of the features, near-duplicates dropped by a stated rule;
+- `tables`: reading curated tables and writing derived ones as their contracts declare.
+
+Nothing is imported here: `status` and `target` work without Spark (the API labels one firm),
+the Spark functions import PySpark only when called.
+"""
