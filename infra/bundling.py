@@ -46,8 +46,9 @@ IMPLEMENTATION = "cp"
 # zoneinfo (Asia/Seoul) wherever the runtime image lacks the system zone files.
 COLLECTOR_REQUIREMENTS = ("aws-lambda-powertools[tracer]", "pycountry", "boto3", "tzdata")
 # What the curation job imports that Glue 5.x does not provide (pyarrow, pandas, numpy and
-# boto3 are there): pycountry for country-code formats, tzdata for zoneinfo.
-GLUE_REQUIREMENTS = ("pycountry", "tzdata")
+# boto3 are there): orjson to parse raw lines, pycountry for country-code formats, tzdata for
+# zoneinfo.
+GLUE_REQUIREMENTS = ("orjson", "pycountry", "tzdata")
 # Modules of Glue 5.x's own Python environment that the curation job imports.
 GLUE_PROVIDED_MODULES = frozenset(
     {"pyspark", "py4j", "pyarrow", "pandas", "numpy", "boto3", "botocore"}

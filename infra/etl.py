@@ -12,7 +12,7 @@ versions the local runner and the tests use) for one dataset:
     --key-secret-id    <pseudonymisation key secret ARN>
 
 The core package reaches the job as a wheel, with the wheels of the few modules it imports that
-Glue lacks (pycountry, tzdata), all built at synth (`infra.bundling.glue_wheels`) and installed
+Glue lacks (orjson, pycountry, tzdata), all built at synth (`infra.bundling.glue_wheels`) and installed
 by Glue's pip from S3 with `--no-index --no-deps`: no package index is needed when a job starts,
 and Glue's own pyarrow, pandas and boto3 are left alone.
 

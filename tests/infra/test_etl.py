@@ -102,7 +102,7 @@ def test_jobs_install_the_shipped_wheels_from_s3_without_an_index(dev_template: 
             match = WHEEL_URL.match(url)
             assert match, url
             names.append(match["name"])
-        assert names == ["exportintel", "pycountry", "tzdata"]
+        assert names == ["exportintel", "orjson", "pycountry", "tzdata"]
         assert arguments["--python-modules-installer-option"].split() == ["--no-index", "--no-deps"]
 
 
