@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -33,6 +33,7 @@ from exportintel.queries import named_queries
 from exportintel.resources import athena_workgroup_name
 from exportintel.settings import EnvironmentSettings
 from infra.nag import acknowledge, wildcard_resource
+from infra.removal import data_removal_policy
 
 ATHENA_ENGINE_VERSION = "Athena engine version 3"
 # Query results of the analysts' workgroup land under this prefix of the athena-results bucket.
@@ -125,7 +126,7 @@ class Catalog(Construct):
         stack = Stack.of(self)
         contracts = all_contracts() if contracts is None else tuple(contracts)
         self.settings = settings
-        data_removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
+        data_removal = data_removal_policy(settings)
 
         self.raw_database = glue.CfnDatabase(
             self,

@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import cast
 
-from aws_cdk import AssetHashType, CfnResource, Duration, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -49,6 +49,7 @@ from exportintel.collectors.feeds import FEEDS, Feed
 from exportintel.settings import EnvironmentSettings
 from infra.bundling import LambdaBundle, collector_bundle
 from infra.nag import acknowledge, wildcard_action
+from infra.removal import data_removal_policy
 
 # Python 3.11 like Glue 5.1 and the project's environment: the bundle's compiled wheels are
 # cp311, and one interpreter version runs the core package everywhere.
@@ -98,7 +99,7 @@ class Collectors(Construct):
             raise ValueError(
                 f"collector schedules ({sorted(scheduled)}) and feeds ({sorted(feeds)}) differ"
             )
-        removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
+        removal = data_removal_policy(settings)
         max_event_age = Duration.hours(settings.collector_max_event_age_hours)
 
         self.idempotency_table = dynamodb.Table(

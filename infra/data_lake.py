@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from exportintel.settings import EnvironmentSettings
+from infra.removal import data_removal_policy
 
 _ACCESS_LOGS_BY_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 # Multipart uploads that never complete still cost storage; S3 cleans them up after this.
@@ -39,9 +40,7 @@ class DataLake(Construct):
         # disabled (BucketOwnerEnforced) whatever flags the enclosing app sets.
         self.node.set_context(_ACCESS_LOGS_BY_BUCKET_POLICY, True)
         self._settings = settings
-        self._removal_policy = (
-            RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
-        )
+        self._removal_policy = data_removal_policy(settings)
 
         # No alias: an alias is a physical name, and several environments share an account.
         self.key = kms.Key(

@@ -12,9 +12,9 @@ versions the local runner and the tests use) for one dataset:
     --key-secret-id    <pseudonymisation key secret ARN>
 
 The core package reaches the job as a wheel, with the wheels of the few modules it imports that
-Glue lacks (orjson, pycountry, tzdata), all built at synth (`infra.bundling.glue_wheels`) and installed
-by Glue's pip from S3 with `--no-index --no-deps`: no package index is needed when a job starts,
-and Glue's own pyarrow, pandas and boto3 are left alone.
+Glue lacks (orjson, pycountry, tzdata), all built at synth (`infra.bundling.glue_wheels`) and
+installed by Glue's pip from S3 with `--no-index --no-deps`: no package index is needed when a
+job starts, and Glue's own pyarrow, pandas and boto3 are left alone.
 
 pip only installs a file whose name is a valid wheel name, and CDK names file assets after
 their hash. Each wheel is therefore registered with the stack synthesizer under a wheel name of
@@ -54,6 +54,7 @@ from exportintel.contracts.tables import curated_table
 from exportintel.settings import EnvironmentSettings
 from infra.bundling import REPO_ROOT, Wheels, glue_wheels
 from infra.nag import acknowledge, wildcard_action, wildcard_resource
+from infra.removal import data_removal_policy
 
 SCRIPT = REPO_ROOT / "glue_scripts" / "curate_dataset.py"
 GLUE_VERSION = glue.GlueVersion.V5_1
@@ -136,7 +137,7 @@ class Etl(Construct):
         stack = Stack.of(self)
         contracts = all_contracts() if contracts is None else tuple(contracts)
         self.settings = settings
-        removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
+        removal = data_removal_policy(settings)
 
         self.pseudonymisation_secret = secretsmanager.Secret(
             self,

@@ -45,6 +45,7 @@ from exportintel.ingest.layout import (
 )
 from exportintel.settings import EnvironmentSettings, FirehoseBuffering
 from infra.nag import acknowledge, wildcard_action, wildcard_resource
+from infra.removal import data_removal_policy
 
 # Firehose refuses dynamic partitioning with a smaller buffer.
 DYNAMIC_PARTITIONING_MIN_BUFFER_MIB = 64
@@ -100,7 +101,7 @@ class Ingestion(Construct):
         self._settings = settings
         self._raw_bucket = raw_bucket
         self._key = key
-        removal_policy = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
+        removal_policy = data_removal_policy(settings)
 
         self.clickstream = kinesis.Stream(
             self,
