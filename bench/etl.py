@@ -20,7 +20,6 @@ read and written on local disk: pushing the events through the emulated S3 would
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -30,6 +29,7 @@ import platform
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -124,7 +124,7 @@ def rewrite_copy(block: bytes, copy: int) -> bytes:
 
 
 def _source_lines(source: Path) -> Iterator[list[bytes]]:
-    """Blocks of the source's web event lines, then of copy 1, copy 2, ... without end."""
+    """Blocks of the source's web event lines, then of copy 1, copy 2, ... up to copy 15."""
     files = sorted((source / EVENTS).glob(f"{EVENTS}-*.jsonl"))
     if not files:
         raise FileNotFoundError(f"no {EVENTS} files under {source}")
@@ -176,36 +176,31 @@ def _processes(root: int, *, tree: bool) -> list[int]:
     return found
 
 
-def _rss(pids: Sequence[int]) -> tuple[int, int]:
-    """(resident, anonymous resident) bytes. Resident also counts file pages mapped in (Spark
-    maps its spilled blocks and shuffle files), which the kernel can drop under pressure."""
+def _process(pid: int) -> tuple[int, int, int] | None:
+    """(resident bytes, anonymous resident bytes, CPU ticks) of a live process.
+
+    Resident also counts file pages mapped in (Spark maps its spilled blocks and shuffle
+    files), which the kernel can drop under pressure; anonymous does not.
+    """
+    try:
+        statm = Path(f"/proc/{pid}/statm").read_text().split()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the process has ended
+        return None
     page = os.sysconf("SC_PAGE_SIZE")
-    resident = anonymous = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):  # the process has ended
-            fields = Path(f"/proc/{pid}/statm").read_text().split()
-            resident += int(fields[1]) * page
-            anonymous += (int(fields[1]) - int(fields[2])) * page
-    return resident, anonymous
-
-
-def _cpu_seconds(pids: Sequence[int]) -> float:
-    """User and system time of the processes and of their children that have ended."""
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    resident, shared = int(statm[1]) * page, int(statm[2]) * page
+    return resident, resident - shared, int(stat[11]) + int(stat[12])  # utime + stime
 
 
 class Usage:
-    """Peak resident memory (sampled every `interval` s) and CPU seconds while a block runs,
-    with the load average before it: CPU time barely moves when other work shares the cores,
-    wall time does. Figures stay None off Linux.
+    """Peak resident memory and CPU seconds while a block runs, sampled from /proc every
+    `interval` seconds, with the load average before it. CPU time barely moves when other work
+    shares the cores, wall time does. Figures stay None off Linux.
 
     `tree`: this process and its descendants (the driver, the Spark JVM, its Python workers);
-    otherwise this process alone (DuckDB runs in it; the idle JVM is not counted).
+    otherwise this process alone (DuckDB runs in it; the idle JVM is not counted). CPU is
+    summed per process from its first to its last sample: a process that ends loses at most
+    one interval, and none depends on being reaped by another process of the tree.
     """
 
     def __init__(self, *, tree: bool, interval: float = 0.25) -> None:
@@ -215,25 +210,33 @@ class Usage:
         self.cpu: float | None = None
         self.load: float | None = None
         self._linux = Path("/proc/self/stat").exists()
-        self._cpu_before = 0.0
+        self._ticks: dict[int, list[int]] = {}  # pid: [ticks at the start (0 if born later), last]
+        self._started = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def _pids(self) -> list[int]:
-        return _processes(os.getpid(), tree=self.tree)
+    def _take(self) -> None:
+        resident = anonymous = 0
+        for pid in _processes(os.getpid(), tree=self.tree):
+            seen = _process(pid)
+            if seen is None:
+                continue
+            resident += seen[0]
+            anonymous += seen[1]
+            ticks = self._ticks.setdefault(pid, [0 if self._started else seen[2], seen[2]])
+            ticks[1] = seen[2]
+        self._started = True
+        self.peak = max(self.peak or 0, resident)
+        self.peak_anonymous = max(self.peak_anonymous or 0, anonymous)
 
     def _sample(self) -> None:
-        while True:
-            resident, anonymous = _rss(self._pids())
-            self.peak = max(self.peak or 0, resident)
-            self.peak_anonymous = max(self.peak_anonymous or 0, anonymous)
-            if self._stop.wait(self.interval):
-                return
+        while not self._stop.wait(self.interval):
+            self._take()
 
     def __enter__(self) -> Usage:
         if self._linux:
             self.load = os.getloadavg()[0]
-            self._cpu_before = _cpu_seconds(self._pids())
+            self._take()
             self._thread.start()
         return self
 
@@ -241,7 +244,9 @@ class Usage:
         if self._linux:
             self._stop.set()
             self._thread.join()
-            self.cpu = _cpu_seconds(self._pids()) - self._cpu_before
+            self._take()
+            used = sum(last - first for first, last in self._ticks.values())
+            self.cpu = used / os.sysconf("SC_CLK_TCK")
 
 
 def bytes_read() -> int:
@@ -627,12 +632,28 @@ def machine_info(spark: SparkSession | None = None) -> dict[str, Any]:
         "spark": pyspark.__version__,
         "duckdb": duckdb.__version__,
         "pyarrow": pyarrow.__version__,
+        "commit": _git_commit(),
     }
     if spark is not None:
         conf = spark.sparkContext.getConf()
         info["spark_master"] = spark.sparkContext.master
         info["spark_driver_memory"] = conf.get("spark.driver.memory", "1g")
     return info
+
+
+def _git_commit() -> str | None:
+    """The code measured: `git describe --always --dirty` of the checkout, if it is one."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
 
 
 def _proc_value(path: str, key: str) -> str | None:
@@ -679,7 +700,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['platform']}; "
         f"Python {m['python']}, Spark {m['spark']} ({m.get('spark_master', '?')}, driver "
-        f"{m.get('spark_driver_memory', '?')}), DuckDB {m['duckdb']}, pyarrow {m['pyarrow']}. "
+        f"{m.get('spark_driver_memory', '?')}), DuckDB {m['duckdb']}, pyarrow {m['pyarrow']}"
+        f"{'; code at ' + m['commit'] if m.get('commit') else ''}. "
         "Shared machine: medians of the runs stated. Peak RSS sampled every 0.25 s: for Spark "
         "the process tree (driver, JVM, Python workers), for DuckDB its own process.",
     ]
@@ -805,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="generated and raw data")
     parser.add_argument("--source-scale", default="medium", help="generator scale of the events")
-    parser.add_argument("--query-scale", default="small", help="generator scale of the query lake")
+    parser.add_argument("--query-scale", default="medium", help="generator scale of the query lake")
     parser.add_argument("--results", type=Path, default=RESULTS)
     skip = "skip this part; keep its figures from the latest results file, if any"
     parser.add_argument("--skip-throughput", action="store_true", help=skip)
