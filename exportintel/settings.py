@@ -114,6 +114,13 @@ class EnvironmentSettings:
     collector_max_event_age_hours: int = 6
     # Messages in the collectors' dead-letter queue are kept this long (SQS maximum: 14 days).
     dead_letter_retention_days: int = 14
+    # Export continuity: firms whose index (probability of still exporting by T+2) is below
+    # this form the risk group.
+    continuity_risk_threshold: float = 0.5
+    # Matching: candidates stored per firm (the pool fair exploration draws from), and the most
+    # recommendations one call shows.
+    matching_candidates: int = 100
+    matching_shown: int = 10
 
     def collector_schedule(self, feed: str) -> CronSchedule:
         schedules = dict(self.collector_schedules)

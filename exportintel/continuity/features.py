@@ -28,7 +28,8 @@ from pyspark.sql import functions as F
 from exportintel.continuity.status import exported_years, observation_window
 from exportintel.continuity.tables import conform
 from exportintel.continuity.target import with_label
-from exportintel.contracts.datasets import CONTINUITY_FEATURES, CREDIT_GRADES
+from exportintel.contracts.continuity import CONTINUITY_FEATURES
+from exportintel.contracts.datasets import CREDIT_GRADES
 from exportintel.contracts.model import FieldType
 from exportintel.reference.countries import KOREA, PARTNERS
 

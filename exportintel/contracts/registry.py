@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exportintel.contracts import datasets
+from exportintel.contracts import continuity, datasets, matching
 from exportintel.contracts.model import Contract
 
 _REGISTRY: dict[str, Contract] = {}
@@ -47,7 +47,7 @@ for _contract in (
     datasets.COUNTRY_RISK,
     datasets.TRADE_FLOWS,
     datasets.QUARANTINE,
-    datasets.EXPORT_STATUS,
-    datasets.CONTINUITY_FEATURES,
+    *continuity.CONTRACTS,
+    *matching.CONTRACTS,
 ):
     register(_contract)
