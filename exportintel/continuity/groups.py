@@ -72,7 +72,8 @@ SHARE_COLUMNS = ("year", "model_version", "group_name", "factor", "firms", "with
 HISTORY_OUTPUT = (*HISTORY_COLUMNS, OBSERVED, "latest_group")
 
 
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Fail on a missing column or an empty frame, naming the input (`what`) and the columns."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"the {what} lacks column(s) {', '.join(missing)}")
@@ -82,7 +83,7 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 def _checked_index(index: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The index rows with integer years and a boolean risk group, keys unique."""
-    _require(index, columns, "index (continuity_index)")
+    require_columns(index, columns, "index (continuity_index)")
     frame = index.loc[:, list(columns)].copy()
     for name in (*KEY, "model_version", "risk_group"):
         empty = int(frame[name].isna().sum())
@@ -169,11 +170,14 @@ def describe_categorical(values: pd.Series) -> dict[str, Any]:
     }
 
 
-def _joined(features: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
-    """Each index row with its feature row; a scored row without features is an error, since
-    the index is computed from those very rows."""
+def scored_features(features: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
+    """Each index row with its `group_name` and its feature values (float64, NaN unknown).
+
+    A scored row without a feature row is an error, since the index is computed from those
+    very rows; feature rows nobody scored are left out.
+    """
     scored = _checked_index(index, INDEX_COLUMNS)
-    _require(features, (*KEY, *FEATURES), "features (continuity_features)")
+    require_columns(features, (*KEY, *FEATURES), "features (continuity_features)")
     rows = features.loc[:, [*KEY, *FEATURES]].copy()
     if rows["year"].isna().any() or rows["firm_id"].isna().any():
         raise DataError("feature rows need a firm_id and a year")
@@ -208,7 +212,7 @@ def group_profile(features: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
     Both groups get rows in every (year, model version), an empty group with `firms` 0, so the
     comparison is always side by side. Columns are the contract's, in its order.
     """
-    joined = _joined(features, index)
+    joined = scored_features(features, index)
     records: list[dict[str, Any]] = []
     for (year, version), scored in joined.groupby(["year", "model_version"], sort=True):
         for group in GROUPS:
@@ -236,7 +240,7 @@ def group_profile(features: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
 def profile_table(profile: pd.DataFrame) -> pa.Table:
     """The profile as Arrow with the contract's curated types (nulls where NaN), ready to be
     written as the `continuity_group_profile` table (the partition key is the writer's)."""
-    _require(profile, PROFILE_COLUMNS, "group profile")
+    require_columns(profile, PROFILE_COLUMNS, "group profile")
     schema = arrow_schema(CONTINUITY_GROUP_PROFILE, with_partition=False)
     return pa.Table.from_pandas(
         profile.loc[:, list(PROFILE_COLUMNS)], schema=schema, preserve_index=False
