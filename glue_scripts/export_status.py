@@ -1,7 +1,8 @@
 """Glue job: the export status of every firm in every analysis year (the three-year rule).
 
 Reads the curated `export_history` and `exporters` tables and replaces the derived
-`export_status` table (partitioned by year). The rule is `exportintel.continuity.status`.
+`export_status` table (partitioned by year). The rule is `exportintel.continuity.status`, the
+job body `exportintel.continuity.derive.derive_export_status`.
 
 Arguments (Glue style, `--name value`; unknown Glue arguments are ignored):
   --export-history-path  curated export_history folder (S3 URI or local folder)
@@ -14,53 +15,33 @@ Arguments (Glue style, `--name value`; unknown Glue arguments are ignored):
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("export-history-path", "exporters-path", "output-path"):
-        parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("--first-year", type=int)
-    parser.add_argument("--last-year", type=int)
-    parser.add_argument("--summary-path")
-    args, _glue_arguments = parser.parse_known_args(argv)
-    return args
-
-
 def main(argv: Sequence[str]) -> int:
-    from exportintel.continuity.status import export_status_frame
-    from exportintel.continuity.tables import read_table, write_table
-    from exportintel.contracts import get_contract
+    from exportintel.continuity.derive import (
+        STATUS_INPUTS,
+        derive_export_status,
+        input_paths,
+        job_arguments,
+    )
     from exportintel.etl.io import write_text
     from exportintel.etl.session import spark_session
 
-    args = parse_args(argv)
-    contract = get_contract("export_status")
-    spark = spark_session(f"derive-{contract.name}")
-    status = export_status_frame(
-        read_table(spark, "export_history", args.export_history_path),
-        read_table(spark, "exporters", args.exporters_path),
-        first_observed_year=args.first_year,
-        last_observed_year=args.last_year,
+    args = job_arguments(__doc__ or "", STATUS_INPUTS, argv)
+    summary = derive_export_status(
+        spark_session("derive-export_status"),
+        input_paths(args, STATUS_INPUTS),
+        args.output_path,
+        first_year=args.first_year,
+        last_year=args.last_year,
     )
-    write_table(status, contract, args.output_path)
-
-    written = read_table(spark, contract, args.output_path)
-    counts = {
-        f"{row['year']}/{row['status']}": row["count"]
-        for row in written.groupBy("year", "status").count().orderBy("year", "status").collect()
-    }
-    summary = json.dumps(
-        {"dataset": contract.name, "rows": sum(counts.values()), "by_year_and_status": counts},
-        indent=2,
-    )
+    text = json.dumps(summary, indent=2)
     if args.summary_path:
-        write_text(args.summary_path, summary)
-    print(summary)
+        write_text(args.summary_path, text)
+    print(text)
     return 0
 
 

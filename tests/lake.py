@@ -1,4 +1,5 @@
-"""A small lake on the emulation, built the way `make demo` builds it, once per test session.
+"""A small lake on the emulation, built the way `make demo` builds it, once per test session:
+generated, ingested, pumped, curated, and the continuity index derived, trained and scored.
 
 Its own environment ("e2e") on the session's server keeps its buckets, stream and tables apart
 from the other tests'. The AWS_* variables that point boto3 at the server are set only while
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exportintel.continuity.local import LocalLake, ScoreRun, TrainedModel
 from exportintel.etl.curate import RunSummary
 from exportintel.generate import GenerateSummary, generate
 from exportintel.ingest.runner import IngestClients, IngestReport, ingest
@@ -37,6 +39,9 @@ class SmallLake:
     ingested: IngestReport
     pumped: PumpResult
     summaries: dict[str, RunSummary] = field(default_factory=dict)
+    derived: dict[str, dict[str, object]] = field(default_factory=dict)
+    continuity_model: TrainedModel | None = None
+    continuity_scores: ScoreRun | None = None
 
     @property
     def resources(self) -> Resources:
@@ -65,6 +70,18 @@ class SmallLake:
         return {s.dataset: s for s in summaries}
 
 
+def run_continuity(lake: SmallLake) -> None:
+    """derive -> train -> score, as `exportintel derive|train|score continuity` run them."""
+    from exportintel.continuity.local import derive, score, train
+    from exportintel.settings import LOCAL
+
+    local = LocalLake(lake.resources, lake.workdir)
+    with lake.aws_environment():
+        derive(local, on_table=lambda summary: lake.derived.update({summary["dataset"]: summary}))
+        lake.continuity_model = train(local, LOCAL, job_name="continuity-e2e")
+        lake.continuity_scores = score(local, LOCAL)
+
+
 def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:
     aws = emulation.environment(ENVIRONMENT)
     data = root / "generated"
@@ -83,4 +100,5 @@ def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:
                     s3=aws.client("s3"), resources=lake.resources)  # fmt: skip
         lake.pumped = pump.run_once()
     lake.summaries = lake.run_etl("first")
+    run_continuity(lake)
     return lake

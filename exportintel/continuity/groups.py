@@ -23,14 +23,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from exportintel.contracts.continuity import (
     CONTINUITY_FEATURE_FIELDS,
     CONTINUITY_GROUP_PROFILE,
     GROUPS,
 )
-from exportintel.contracts.schemas import arrow_schema
 from exportintel.contracts.tables import curated_columns
 from exportintel.models.tabular import DataError
 
@@ -235,16 +233,6 @@ def group_profile(features: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
     for name in (*STATISTICS, "top_share"):
         profile[name] = profile[name].astype("float64")
     return profile.loc[:, list(PROFILE_COLUMNS)]
-
-
-def profile_table(profile: pd.DataFrame) -> pa.Table:
-    """The profile as Arrow with the contract's curated types (nulls where NaN), ready to be
-    written as the `continuity_group_profile` table (the partition key is the writer's)."""
-    require_columns(profile, PROFILE_COLUMNS, "group profile")
-    schema = arrow_schema(CONTINUITY_GROUP_PROFILE, with_partition=False)
-    return pa.Table.from_pandas(
-        profile.loc[:, list(PROFILE_COLUMNS)], schema=schema, preserve_index=False
-    )
 
 
 def _factors(value: Any) -> set[str]:

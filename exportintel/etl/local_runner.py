@@ -48,7 +48,9 @@ def _remote(s3: Any, mirror: Mirror) -> dict[str, int]:
 
 
 def pull(s3: Any, mirror: Mirror) -> int:
-    """Download the objects not yet mirrored (same key and size); returns the object count."""
+    """Make the folder a copy of the prefix: download the objects not yet mirrored (same key
+    and size), delete local data files the prefix no longer holds (a lake rebuilt from
+    scratch must not meet the last run's files). Returns the object count."""
     remote = _remote(s3, mirror)
     for key, size in remote.items():
         if key.endswith("/"):
@@ -58,6 +60,12 @@ def pull(s3: Any, mirror: Mirror) -> int:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         s3.download_file(mirror.bucket, key, str(target))
+    if mirror.folder.is_dir():
+        for path in mirror.folder.rglob("*"):
+            hidden = path.name.startswith((".", "_"))  # Spark's checksums and markers
+            key = mirror.prefix + path.relative_to(mirror.folder).as_posix()
+            if path.is_file() and not hidden and key not in remote:
+                path.unlink()
     return len(remote)
 
 
@@ -70,6 +78,24 @@ def push(s3: Any, mirror: Mirror) -> int:
         if key not in remote:
             s3.upload_file(str(path), mirror.bucket, key)
             uploaded += 1
+    return uploaded
+
+
+def publish(s3: Any, mirror: Mirror) -> int:
+    """Replace the prefix with the folder's data files: a derived table is rewritten whole,
+    so objects the new run did not write must go. Returns the files uploaded."""
+    stale = set(_remote(s3, mirror))
+    uploaded = 0
+    for path in sorted(mirror.folder.rglob("*.parquet")):
+        key = mirror.prefix + path.relative_to(mirror.folder).as_posix()
+        s3.upload_file(str(path), mirror.bucket, key)
+        stale.discard(key)
+        uploaded += 1
+    for start in range(0, len(stale), 1000):
+        batch = sorted(stale)[start : start + 1000]
+        s3.delete_objects(
+            Bucket=mirror.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+        )
     return uploaded
 
 
@@ -129,4 +155,30 @@ def run_local_etl(
         summaries.append(summary)
         if on_dataset is not None:
             on_dataset(summary)
+    return summaries
+
+
+def curate_folder(
+    spark: Any,
+    *,
+    data: Path,
+    lake: Path,
+    key: bytes,
+    datasets: Sequence[str],
+    run_id: str = "folder",
+) -> dict[str, RunSummary]:
+    """Curate generated JSON lines (`data/<dataset>/`) straight into `lake/curated/<dataset>`,
+    without S3: for benchmarks and model tests, which need curated tables of several data
+    sets and not the delivery path."""
+    summaries = {}
+    for contract in sources(datasets):
+        summaries[contract.name] = curate_dataset(
+            spark,
+            contract=contract,
+            raw_path=str(data / contract.name),
+            curated_path=str(lake / "curated" / contract.name),
+            quarantine_path=str(lake / QUARANTINE),
+            key=key,
+            run_id=run_id,
+        )
     return summaries

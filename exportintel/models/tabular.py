@@ -111,7 +111,7 @@ def read_features(location: str | Path, file_name: str = "features.parquet") -> 
     path = Path(location)
     if path.is_dir() and (path / file_name).exists():
         path = path / file_name
-    elif path.is_dir() and not list(path.glob("*.parquet")):
+    elif path.is_dir() and not any(path.rglob("*.parquet")):
         raise DataError(f"no {file_name} (or any .parquet file) in {path}")
     elif not path.exists():
         raise DataError(f"input not found: {path}")

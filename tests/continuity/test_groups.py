@@ -29,12 +29,12 @@ from exportintel.continuity.groups import (
     describe_categorical,
     firm_histories,
     group_profile,
-    profile_table,
     risk_factor_shares,
 )
 from exportintel.contracts.continuity import CONTINUITY_GROUP_PROFILE
 from exportintel.contracts.tables import curated_columns
 from exportintel.contracts.validation import validate_record
+from exportintel.etl.arrow_tables import to_arrow
 from exportintel.models.tabular import DataError
 
 NAN = float("nan")
@@ -222,7 +222,7 @@ def test_profile_rows_are_valid_continuity_group_profile_records(
     assert list(profile.columns) == [c.name for c in curated_columns(CONTINUITY_GROUP_PROFILE)]
     key = list(CONTINUITY_GROUP_PROFILE.primary_key)
     assert not profile.duplicated(key).any()
-    records = profile_table(profile).to_pylist()
+    records = to_arrow(profile, CONTINUITY_GROUP_PROFILE).to_pylist()
     assert len(records) == len(profile)
     for record in records:
         result = validate_record(CONTINUITY_GROUP_PROFILE, record)

@@ -30,7 +30,7 @@ def run_job(
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # generous: a loaded 2-core machine imports xgboost slowly
     )
 
 

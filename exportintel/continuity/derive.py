@@ -1,0 +1,113 @@
+"""The continuity Glue jobs' bodies: curated tables in, a derived table out, a summary back.
+
+The Glue entry points (`glue_scripts/export_status.py`, `continuity_features.py`) and the local
+runner call these same functions, so the jobs cannot drift apart. Paths are S3 URIs in Glue
+and local folders offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+STATUS_INPUTS = ("export_history", "exporters")
+FEATURE_INPUTS = (
+    "export_history",
+    "exporters",
+    "firm_financials",
+    "credit_evaluations",
+    "fx_rates",
+    "commodity_prices",
+    "country_risk",
+    "trade_flows",
+    "export_status",
+)
+
+
+def job_arguments(
+    description: str, inputs: Sequence[str], argv: Sequence[str]
+) -> argparse.Namespace:
+    """Glue-style `--name value` arguments of a derived-table job: one `--<table>-path` per
+    input, the output folder, the observation window and an optional summary location.
+    Arguments Glue adds on its own (`--JOB_NAME`, bookmarks, metrics) are ignored."""
+    parser = argparse.ArgumentParser(description=description)
+    for table in inputs:
+        parser.add_argument(f"--{table.replace('_', '-')}-path", required=True)
+    parser.add_argument("--output-path", required=True)
+    parser.add_argument("--first-year", type=int, help="default: first year of export_history")
+    parser.add_argument("--last-year", type=int, help="default: last year of export_history")
+    parser.add_argument("--summary-path", help="where the run summary JSON goes (optional)")
+    args, _glue_arguments = parser.parse_known_args(argv)
+    return args
+
+
+def input_paths(args: argparse.Namespace, inputs: Sequence[str]) -> dict[str, str]:
+    return {table: getattr(args, f"{table}_path") for table in inputs}
+
+
+def derive_export_status(
+    spark: SparkSession,
+    paths: Mapping[str, str],
+    output: str,
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> dict[str, Any]:
+    """Replace the `export_status` table; returns row counts per year and status."""
+    from exportintel.continuity.status import export_status_frame
+    from exportintel.continuity.tables import read_table, write_table
+    from exportintel.contracts import get_contract
+
+    contract = get_contract("export_status")
+    status = export_status_frame(
+        read_table(spark, "export_history", paths["export_history"]),
+        read_table(spark, "exporters", paths["exporters"]),
+        first_observed_year=first_year,
+        last_observed_year=last_year,
+    )
+    write_table(status, contract, output)
+    written = read_table(spark, contract, output)
+    counts = {
+        f"{row['year']}/{row['status']}": row["count"]
+        for row in written.groupBy("year", "status").count().orderBy("year", "status").collect()
+    }
+    return {"dataset": contract.name, "rows": sum(counts.values()), "by_year_and_status": counts}
+
+
+def derive_features(
+    spark: SparkSession,
+    paths: Mapping[str, str],
+    output: str,
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> dict[str, Any]:
+    """Replace the `continuity_features` table; returns rows and labelled rows per year."""
+    from exportintel.continuity.features import FeatureInputs, build_features
+    from exportintel.continuity.tables import read_table, write_table
+    from exportintel.contracts import get_contract
+
+    contract = get_contract("continuity_features")
+    tables = {table: read_table(spark, table, paths[table]) for table in FEATURE_INPUTS}
+    features = build_features(
+        FeatureInputs(**tables), first_observed_year=first_year, last_observed_year=last_year
+    )
+    write_table(features, contract, output)
+    written = read_table(spark, contract, output)
+    by_year = {
+        str(row["year"]): {"rows": row["rows"], "labelled": row["labelled"]}
+        for row in written.groupBy("year")
+        .agg(F.count(F.lit(1)).alias("rows"), F.count("label").alias("labelled"))
+        .orderBy("year")
+        .collect()
+    }
+    return {
+        "dataset": contract.name,
+        "rows": sum(v["rows"] for v in by_year.values()),
+        "labelled": sum(v["labelled"] for v in by_year.values()),
+        "by_year": by_year,
+    }

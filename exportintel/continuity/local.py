@@ -1,0 +1,227 @@
+"""The continuity steps on the local emulation: derive, train, score, with the AWS code.
+
+Each step reads the (emulated) S3 lake, runs what runs in AWS (the Glue jobs' bodies under
+local Spark, the SageMaker scripts as processes with their `SM_*` folders) and writes back
+where AWS would: derived tables to the curated bucket, models and their metrics under a
+versioned prefix of the artifacts bucket, `models/continuity/current.json` naming the version
+that scores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from exportintel.continuity.derive import FEATURE_INPUTS
+from exportintel.etl.local_runner import Mirror, publish, pull
+from exportintel.local.sagemaker import JobFolders, pack_model, run_job, script
+from exportintel.resources import Resources
+from exportintel.settings import EnvironmentSettings
+
+MODEL = "continuity"
+MODELS_PREFIX = f"models/{MODEL}"
+CURRENT = f"{MODELS_PREFIX}/current.json"
+DERIVED = ("export_status", "continuity_features")
+
+
+class NotReady(RuntimeError):
+    """An earlier step has not run: the message says which command runs it."""
+
+
+@dataclass(frozen=True)
+class LocalLake:
+    """The curated zone of the (emulated) S3 lake, mirrored table by table in a work folder."""
+
+    resources: Resources
+    workdir: Path
+
+    def mirror(self, table: str) -> Mirror:
+        bucket = self.resources.curated_bucket
+        return Mirror(bucket, f"{table}/", self.workdir / "curated" / table)
+
+    def pull(self, table: str) -> Path:
+        import boto3
+
+        mirror = self.mirror(table)
+        pull(boto3.client("s3"), mirror)
+        return mirror.folder
+
+    def publish(self, table: str) -> int:
+        import boto3
+
+        return publish(boto3.client("s3"), self.mirror(table))
+
+
+def derive(lake: LocalLake, *, on_table: Callable[[dict[str, Any]], None] = print) -> None:
+    """export_status, then continuity_features, from the curated tables (the Glue jobs)."""
+    from exportintel.continuity.derive import derive_export_status, derive_features
+    from exportintel.etl.session import spark_session
+
+    curated = [t for t in FEATURE_INPUTS if t not in DERIVED]
+    paths = {table: str(lake.pull(table)) for table in curated}
+    missing = [t for t in ("export_history", "exporters") if not _has_data(Path(paths[t]))]
+    if missing:
+        raise NotReady(f"no curated {', '.join(missing)} yet: run `exportintel etl` first")
+    spark = spark_session("exportintel-local-continuity")
+    status = lake.mirror("export_status").folder
+    on_table(derive_export_status(spark, paths, str(status)))
+    lake.publish("export_status")
+    paths["export_status"] = str(status)
+    features = lake.mirror("continuity_features").folder
+    on_table(derive_features(spark, paths, str(features)))
+    lake.publish("continuity_features")
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    version: str
+    metrics: dict[str, Any]
+    folders: JobFolders
+    model_uri: str
+
+
+def train(
+    lake: LocalLake, settings: EnvironmentSettings, *, job_name: str | None = None
+) -> TrainedModel:
+    """The training job over the curated `continuity_features` table; the model becomes
+    the current one."""
+    import boto3
+
+    features = _features(lake)
+    job_name = job_name or f"{MODEL}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    folders = JobFolders(lake.workdir / "jobs" / job_name)
+    run_job(
+        script(MODEL, "train"),
+        job_name=job_name,
+        channels={"train": features},
+        folders=folders,
+        arguments=["--threshold", str(settings.continuity_risk_threshold)],
+    )
+    metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
+    version = str(metrics["model_version"])
+    s3 = boto3.client("s3")
+    bucket, prefix = lake.resources.artifacts_bucket, f"{MODELS_PREFIX}/{version}"
+    archive = pack_model(folders.model, folders.root / "model.tar.gz")
+    s3.upload_file(str(archive), bucket, f"{prefix}/model.tar.gz")
+    for path in sorted(folders.output_data.iterdir()):
+        s3.upload_file(str(path), bucket, f"{prefix}/output/{path.name}")
+    model_uri = f"s3://{bucket}/{prefix}/model.tar.gz"
+    current = {"model_version": version, "model_uri": model_uri, "trained_at": _now()}
+    s3.put_object(Bucket=bucket, Key=CURRENT, Body=json.dumps(current, indent=2).encode())
+    return TrainedModel(version, metrics, folders, model_uri)
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    version: str
+    rows: int
+    by_year: dict[int, tuple[int, int]]  # year -> (scored firms, firms in the risk group)
+    folders: JobFolders
+
+
+def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
+    """The scoring job with the current model over every firm-year of the features; the
+    `continuity_index` table is replaced with its rows."""
+    import boto3
+    import pandas as pd
+
+    from exportintel.continuity.index import index_table
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import write_partitioned
+    from exportintel.models.tabular import read_features
+
+    features = _features(lake)
+    s3 = boto3.client("s3")
+    bucket = lake.resources.artifacts_bucket
+    try:
+        current = json.loads(s3.get_object(Bucket=bucket, Key=CURRENT)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        raise NotReady("no continuity model yet: run `exportintel train continuity`") from None
+    version = str(current["model_version"])
+    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
+    model = folders.root / "input" / "model"
+    model.mkdir(parents=True, exist_ok=True)
+    s3.download_file(bucket, f"{MODELS_PREFIX}/{version}/model.tar.gz", str(model / "model.tar.gz"))
+    run_job(
+        script(MODEL, "score"),
+        job_name=f"score-{version}",
+        channels={"score": features, "model": model},
+        folders=folders,
+        arguments=["--threshold", str(settings.continuity_risk_threshold)],
+    )
+    scored = pd.read_parquet(folders.output_data / "index.parquet")
+    table = index_table(scored, read_features(features))
+    write_partitioned(
+        table, get_contract("continuity_index"), lake.mirror("continuity_index").folder
+    )
+    lake.publish("continuity_index")
+    s3.upload_file(
+        str(folders.output_data / "index.parquet"),
+        bucket,
+        f"{MODELS_PREFIX}/{version}/scores/index.parquet",
+    )
+    by_year = {
+        int(year): (len(group), int(group["risk_group"].sum()))
+        for year, group in scored.groupby("year")
+    }
+    return ScoreRun(version, len(scored), by_year, folders)
+
+
+def report(lake: LocalLake, settings: EnvironmentSettings, out_dir: Path) -> Path:
+    """The group analysis of the current scores: the `continuity_group_profile` table and
+    the HTML report (with the training run's held-out predictions) in `out_dir`."""
+    import boto3
+    import pandas as pd
+
+    from exportintel.continuity.groups import group_profile
+    from exportintel.continuity.report import ReportInputs, write_report
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import to_arrow, write_partitioned
+    from exportintel.models.tabular import read_features
+
+    features = read_features(_features(lake))
+    index_folder = lake.pull("continuity_index")
+    if not _has_data(index_folder):
+        raise NotReady("no continuity_index table yet: run `exportintel score continuity`")
+    index = pd.read_parquet(index_folder, partitioning=None)
+    versions = sorted(set(index["model_version"]))
+    if len(versions) != 1:
+        raise NotReady(f"the index holds several model versions {versions}: score again")
+    version = versions[0]
+    s3 = boto3.client("s3")
+    bucket, prefix = lake.resources.artifacts_bucket, f"{MODELS_PREFIX}/{version}/output"
+    training = lake.workdir / "reports" / version
+    training.mkdir(parents=True, exist_ok=True)
+    for name in ("metrics.json", "test_predictions.parquet"):
+        s3.download_file(bucket, f"{prefix}/{name}", str(training / name))
+    contract = get_contract("continuity_group_profile")
+    profile = to_arrow(group_profile(features, index), contract)
+    write_partitioned(profile, contract, lake.mirror(contract.name).folder)
+    lake.publish(contract.name)
+    inputs = ReportInputs(
+        features=features,
+        index=index,
+        metrics=json.loads((training / "metrics.json").read_text(encoding="utf-8")),
+        test_predictions=pd.read_parquet(training / "test_predictions.parquet"),
+        threshold=settings.continuity_risk_threshold,
+    )
+    return write_report(inputs, out_dir)
+
+
+def _features(lake: LocalLake) -> Path:
+    folder = lake.pull("continuity_features")
+    if not _has_data(folder):
+        raise NotReady("no continuity_features table yet: run `exportintel derive continuity`")
+    return folder
+
+
+def _has_data(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.rglob("*.parquet"))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
