@@ -18,11 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_glue_script_is_covered_here() -> None:
     # curate_dataset.py here; export_status.py and continuity_features.py in
-    # test_continuity_scripts.py.
+    # test_continuity_scripts.py; matching_inputs.py in test_matching_inputs.py.
     assert sorted(p.name for p in (ROOT / "glue_scripts").glob("*.py")) == [
         "continuity_features.py",
         "curate_dataset.py",
         "export_status.py",
+        "matching_inputs.py",
     ]
 
 
