@@ -1,8 +1,9 @@
 """The demo: the data path end to end on the local emulation, narrated.
 
 generate (small) -> emulation up -> ingest (Kinesis, Firehose, S3) -> pump -> ETL (local
-Spark, the Glue job's code) -> the analysts' named queries (DuckDB). Every step is the same
-code that runs in AWS; only the endpoints differ.
+Spark, the Glue job's code) -> the continuity index (status and features under local Spark,
+training and scoring by the SageMaker scripts, the group report) -> the analysts' named
+queries (DuckDB). Every step is the same code that runs in AWS; only the endpoints differ.
 """
 
 from __future__ import annotations
@@ -121,6 +122,24 @@ def _etl(resources: Resources, state: Path) -> None:
           f"({total_read:,} records)")  # fmt: skip
 
 
+def _continuity(resources: Resources, state: Path) -> Path:
+    from exportintel.cli.models import render_metrics
+    from exportintel.continuity.local import LocalLake, derive, report, score, train
+    from exportintel.settings import LOCAL
+
+    lake = LocalLake(resources, state / "work")
+    derive(lake, on_table=lambda s: print(f"   {s['dataset']:<22}{s['rows']:>8,} rows"))
+    trained = train(lake, LOCAL)
+    print("\n".join("   " + line for line in render_metrics(trained.metrics).splitlines()))
+    scored = score(lake, LOCAL)
+    latest = max(scored.by_year)
+    firms, at_risk = scored.by_year[latest]
+    threshold = LOCAL.continuity_risk_threshold
+    print(f"   scored {scored.rows:,} firm-years with {scored.version}; {latest}: {at_risk:,} "
+          f"of {firms:,} firms in the risk group (index < {threshold})")  # fmt: skip
+    return report(lake, LOCAL, state / "reports" / "continuity")
+
+
 def _queries(resources: Resources) -> None:
     from exportintel.queries import named_queries
     from exportintel.query import glue_resolver, render, run_local
@@ -137,17 +156,20 @@ def run_demo(*, data: Path, scale: str = "small", seed: int = 7) -> int:
 
     started = time.perf_counter()
     state = state_dir()
-    with step(f"1/6 generate the {scale} synthetic data set (seed {seed}) into {data}"):
+    with step(f"1/7 generate the {scale} synthetic data set (seed {seed}) into {data}"):
         _generate(data, scale, seed)
-    with step("2/6 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
+    with step("2/7 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
         resources = _emulation(state)
-    with step("3/6 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
+    with step("3/7 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
         _ingest(data, resources, state)
-    with step("4/6 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
+    with step("4/7 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
         _pump(resources, state)
-    with step("5/6 curate raw into the lake with the Glue job's code under local Spark"):
+    with step("5/7 curate raw into the lake with the Glue job's code under local Spark"):
         _etl(resources, state)
-    with step("6/6 the analysts' named queries, Athena SQL run by DuckDB"):
+    with step("6/7 export continuity index: status and features (Glue jobs), training and "
+              "scoring (SageMaker scripts), group analysis"):  # fmt: skip
+        continuity_report = _continuity(resources, state)
+    with step("7/7 the analysts' named queries, Athena SQL run by DuckDB"):
         _queries(resources)
     print(f"""
 The demo took {time.perf_counter() - started:.0f} s. Where things are:
@@ -155,6 +177,8 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
   curated Parquet, mirrored locally    {state / "work" / "curated"}
   quarantined records with reasons     {state / "work" / "quarantine"}
   ETL run summaries                    s3://{resources.artifacts_bucket}/etl-runs/
+  continuity models and metrics        s3://{resources.artifacts_bucket}/models/continuity/
+  continuity report (open in a browser) {continuity_report}
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"

@@ -119,6 +119,9 @@ class EnvironmentSettings:
     # nobody; 0.75 flags about one firm in ten, whose observed discontinuation rate is about
     # three times the base rate on held-out years of generated data (seed 7, small).
     continuity_risk_threshold: float = 0.75
+    # Columns of continuity_features the model does not learn from: the region slices the
+    # risk group, but "head office in Sejong" is no reason to give a firm (nor one it can act on).
+    continuity_excluded_columns: tuple[str, ...] = ("region",)
     # Matching: candidates stored per firm (the pool fair exploration draws from), and the most
     # recommendations one call shows.
     matching_candidates: int = 100

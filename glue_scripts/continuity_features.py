@@ -10,7 +10,7 @@ table (S3 URIs in Glue, local folders offline):
   --export-history-path --exporters-path --firm-financials-path --credit-evaluations-path
   --fx-rates-path --commodity-prices-path --country-risk-path --trade-flows-path
   --export-status-path   the inputs
-  --output-path          the continuity_features table's folder (replaced)
+  --continuity-features-path  the continuity_features table's folder (replaced)
   --first-year           first observed data year (default: the first year of export_history)
   --last-year            last observed data year (default: the last year of export_history)
   --summary-path         optional: where the run summary JSON goes (S3 URI or local file)
@@ -24,20 +24,15 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str]) -> int:
-    from exportintel.continuity.derive import (
-        FEATURE_INPUTS,
-        derive_features,
-        input_paths,
-        job_arguments,
-    )
+    from exportintel.continuity.derive import derive_features, job_arguments, table_paths
     from exportintel.etl.io import write_text
     from exportintel.etl.session import spark_session
+    from exportintel.glue_jobs import CONTINUITY_FEATURES
 
-    args = job_arguments(__doc__ or "", FEATURE_INPUTS, argv)
+    args = job_arguments(CONTINUITY_FEATURES, argv)
     summary = derive_features(
         spark_session("derive-continuity_features"),
-        input_paths(args, FEATURE_INPUTS),
-        args.output_path,
+        table_paths(args, CONTINUITY_FEATURES),
         first_year=args.first_year,
         last_year=args.last_year,
     )

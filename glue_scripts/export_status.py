@@ -7,7 +7,7 @@ job body `exportintel.continuity.derive.derive_export_status`.
 Arguments (Glue style, `--name value`; unknown Glue arguments are ignored):
   --export-history-path  curated export_history folder (S3 URI or local folder)
   --exporters-path       curated exporters folder
-  --output-path          the export_status table's folder (replaced)
+  --export-status-path   the export_status table's folder (replaced)
   --first-year           first observed data year (default: the first year of export_history)
   --last-year            last observed data year (default: the last year of export_history)
   --summary-path         optional: where the run summary JSON goes (S3 URI or local file)
@@ -21,20 +21,15 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str]) -> int:
-    from exportintel.continuity.derive import (
-        STATUS_INPUTS,
-        derive_export_status,
-        input_paths,
-        job_arguments,
-    )
+    from exportintel.continuity.derive import derive_export_status, job_arguments, table_paths
     from exportintel.etl.io import write_text
     from exportintel.etl.session import spark_session
+    from exportintel.glue_jobs import EXPORT_STATUS
 
-    args = job_arguments(__doc__ or "", STATUS_INPUTS, argv)
+    args = job_arguments(EXPORT_STATUS, argv)
     summary = derive_export_status(
         spark_session("derive-export_status"),
-        input_paths(args, STATUS_INPUTS),
-        args.output_path,
+        table_paths(args, EXPORT_STATUS),
         first_year=args.first_year,
         last_year=args.last_year,
     )

@@ -25,29 +25,14 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-INPUTS = (
-    "web_events",
-    "match_history",
-    "exporters",
-    "buyers",
-    "firm_financials",
-    "credit_evaluations",
-    "fx_rates",
-    "commodity_prices",
-)
-OUTPUTS = ("interactions", "matching_exporters", "matching_buyers")
-
-
-def _option(table: str) -> str:
-    return f"--{table.replace('_', '-')}-path"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for table in (*INPUTS, *OUTPUTS):
-        parser.add_argument(_option(table), required=True)
+    from exportintel.glue_jobs import MATCHING_INPUTS, path_option
+
+    parser = argparse.ArgumentParser(prog=MATCHING_INPUTS.script, description=__doc__)
+    for table in MATCHING_INPUTS.tables:
+        parser.add_argument(path_option(table), required=True)
     parser.add_argument("--as-of", type=dt.date.fromisoformat)
     parser.add_argument("--summary-path")
     args, _glue_arguments = parser.parse_known_args(argv)
@@ -55,78 +40,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str]) -> int:
-    from pyspark.sql import functions as F
-
-    from exportintel.continuity.tables import read_table, write_table
-    from exportintel.contracts import get_contract
     from exportintel.etl.io import write_text
     from exportintel.etl.session import spark_session
-    from exportintel.matching.interactions import interactions_frame, web_interactions_frame
-    from exportintel.matching.sides import buyer_sides, default_as_of, exporter_sides
+    from exportintel.glue_jobs import MATCHING_INPUTS
+    from exportintel.matching.derive import derive_matching_inputs
 
     args = parse_args(argv)
-    spark = spark_session("derive-matching-inputs")
-    tables = {table: read_table(spark, table, getattr(args, f"{table}_path")) for table in INPUTS}
-    as_of: dt.date = args.as_of or default_as_of(tables["fx_rates"])
-
-    outputs = {
-        "interactions": interactions_frame(tables["web_events"], tables["match_history"]),
-        "matching_exporters": exporter_sides(
-            tables["exporters"],
-            tables["firm_financials"],
-            tables["credit_evaluations"],
-            tables["commodity_prices"],
-            as_of=as_of,
-        ),
-        "matching_buyers": buyer_sides(tables["buyers"], tables["fx_rates"], as_of=as_of),
-    }
-    for name, frame in outputs.items():
-        write_table(frame, get_contract(name), getattr(args, f"{name}_path"))
-
-    written = {name: read_table(spark, name, getattr(args, f"{name}_path")) for name in OUTPUTS}
-    by_kind = {
-        f"{row['source']}/{row['event_type']}/{row['actor']}": row["count"]
-        for row in written["interactions"]
-        .groupBy("source", "event_type", "actor")
-        .count()
-        .orderBy("source", "event_type", "actor")
-        .collect()
-    }
-    buyers = (
-        written["matching_buyers"]
-        .agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.count("fx_change").alias("with_fx_change"),
-            F.sum(F.col("bad_credit").cast("int")).alias("bad_credit"),
-        )
-        .first()
+    paths = {table: getattr(args, f"{table}_path") for table in MATCHING_INPUTS.tables}
+    summary = derive_matching_inputs(
+        spark_session("derive-matching-inputs"), paths, as_of=args.as_of
     )
-    exporters = (
-        written["matching_exporters"]
-        .agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.count("figures_year").alias("with_figures"),
-            F.count("credit_grade").alias("with_credit_grade"),
-            F.count("raw_material_change").alias("with_raw_material_change"),
-        )
-        .first()
-    )
-    # Web events read, those that are pair interactions, and those kept: the difference is
-    # the ratings that restate a match_history rating.
-    web_pairs = web_interactions_frame(tables["web_events"]).count()
-    web_kept = sum(n for kind, n in by_kind.items() if kind.startswith("web_events/"))
-    summary: dict[str, Any] = {
-        "as_of": as_of.isoformat(),
-        "interactions": {
-            "rows": sum(by_kind.values()),
-            "web_events_read": tables["web_events"].count(),
-            "web_pair_interactions": web_pairs,
-            "web_ratings_restating_match_history": web_pairs - web_kept,
-            "by_source_event_type_actor": by_kind,
-        },
-        "matching_exporters": exporters.asDict() if exporters else {},
-        "matching_buyers": buyers.asDict() if buyers else {},
-    }
     text = json.dumps(summary, indent=2)
     if args.summary_path:
         write_text(args.summary_path, text)

@@ -71,7 +71,7 @@ KEY_HEX_DIGITS = 64
 _HEX = frozenset("0123456789abcdef")
 
 
-def _pascal(name: str) -> str:
+def pascal(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^a-zA-Z0-9]", name) if part)
 
 
@@ -118,6 +118,9 @@ class Etl(Construct):
     jobs: dict[str, glue.PySparkEtlJob]
     roles: dict[str, iam.Role]
     wheel_urls: list[str]
+    wheel_keys: list[str]
+    assets_bucket: s3.IBucket
+    log_groups_arn: str
 
     def __init__(
         self,
@@ -194,6 +197,9 @@ class Etl(Construct):
         wheels = glue_wheels() if wheels is None else wheels
         locations = [self._wheel(i, wheel, wheels) for i, wheel in enumerate(wheels.files)]
         self.wheel_urls = [location.s3_object_url for location in locations]
+        self.wheel_keys = [location.object_key for location in locations]
+        self.assets_bucket = script.bucket
+        self.log_groups_arn = log_groups_arn
 
         quarantine_prefix = curated_table(get_contract("quarantine")).prefix
         zone_buckets = {"curated": curated_bucket, "quarantine": quarantine_bucket}
@@ -206,7 +212,7 @@ class Etl(Construct):
             prefix = curated_table(contract).prefix
             role = iam.Role(
                 self,
-                f"{_pascal(name)}JobRole",
+                f"{pascal(name)}JobRole",
                 assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
                 description=f"Glue: curate {name} from raw to {contract.zone}",
             )
@@ -218,31 +224,10 @@ class Etl(Construct):
             self.pseudonymisation_secret.grant_read(role)
             # Job bookmarks are encrypted client side with the key (CSE-KMS).
             key.grant_encrypt_decrypt(role)
-            for location in locations:
-                script.bucket.grant_read(role, location.object_key)
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="GlueJobLogs",
-                    actions=[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:AssociateKmsKey",
-                    ],
-                    resources=[log_groups_arn],
-                )
-            )
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="GlueJobMetrics",
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
-                )
-            )
+            self.grant_job_basics(role)
             job = glue.PySparkEtlJob(
                 self,
-                f"{_pascal(name)}Job",
+                f"{pascal(name)}Job",
                 description=f"Curate {name}: raw JSON lines to {contract.zone} Parquet, "
                 "with quarantine",
                 role=role,
@@ -283,6 +268,32 @@ class Etl(Construct):
                 artifacts_bucket=artifacts_bucket,
                 log_groups_arn=log_groups_arn,
             )
+
+    def grant_job_basics(self, role: iam.Role) -> None:
+        """What every Glue job of the platform needs besides its data: the shipped wheels,
+        its log groups (encrypted with the lake key) and Glue's metrics namespace."""
+        for object_key in self.wheel_keys:
+            self.assets_bucket.grant_read(role, object_key)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="GlueJobLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:AssociateKmsKey",
+                ],
+                resources=[self.log_groups_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="GlueJobMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+            )
+        )
 
     def _wheel(self, index: int, wheel: Path, wheels: Wheels) -> FileAssetLocation:
         """Stage a wheel into the cloud assembly and register it under a valid wheel name."""
@@ -336,33 +347,38 @@ class Etl(Construct):
                 f"The {name} curation job {what}; object keys below the prefix are chosen at "
                 "run time by Spark (partitions, part files).",
             )
+        acknowledge_job_basics(self, role, log_groups_arn)
+
+
+def acknowledge_job_basics(scope: Construct, role: iam.Role, log_groups_arn: str) -> None:
+    """The cdk-nag findings every Glue job role of the platform shares, with their reasons."""
+    acknowledge(
+        role,
+        wildcard_resource(scope, log_groups_arn),
+        "Glue creates and names the job's log groups at run time after the security "
+        "configuration and the role, all under `/aws-glue/jobs`; it also associates "
+        "them with the lake key (logs:AssociateKmsKey).",
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "cloudwatch:PutMetricData has no resource-level permissions; the statement is "
+        "limited to the `Glue` namespace by condition (job and observability metrics).",
+    )
+    for action, why in {
+        "s3:GetObject*": "object reads (with versions and tags) of the prefixes above",
+        "s3:GetBucket*": "bucket-level reads (location, versioning) Spark's S3 client makes",
+        "s3:List*": "listing the job's prefixes, as Spark does before reading or appending",
+        "s3:DeleteObject*": "Spark's commit removes its `_temporary/` files (and, for a "
+        "derived table, the files of the run it replaces) under the job's own prefixes",
+        "s3:Abort*": "aborting the job's own failed multipart uploads",
+        "kms:ReEncrypt*": "re-encryption under the lake key (bucket grants and bookmarks)",
+        "kms:GenerateDataKey*": "data keys of the lake key, to write SSE-KMS objects and "
+        "CSE-KMS job bookmarks",
+    }.items():
         acknowledge(
             role,
-            wildcard_resource(self, log_groups_arn),
-            "Glue creates and names the job's log groups at run time after the security "
-            "configuration and the role, all under `/aws-glue/jobs`; it also associates "
-            "them with the lake key (logs:AssociateKmsKey).",
+            wildcard_action(action),
+            f"From the grant_* calls on the lake's KMS-encrypted buckets and key: {why}; "
+            "scoped to the resources of this job.",
         )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "cloudwatch:PutMetricData has no resource-level permissions; the statement is "
-            "limited to the `Glue` namespace by condition (job and observability metrics).",
-        )
-        for action, why in {
-            "s3:GetObject*": "object reads (with versions and tags) of the prefixes above",
-            "s3:GetBucket*": "bucket-level reads (location, versioning) Spark's S3 client makes",
-            "s3:List*": "listing the job's prefixes, as Spark does before reading or appending",
-            "s3:DeleteObject*": "Spark's commit removes its `_temporary/` files under the "
-            "job's own prefixes",
-            "s3:Abort*": "aborting the job's own failed multipart uploads",
-            "kms:ReEncrypt*": "re-encryption under the lake key (bucket grants and bookmarks)",
-            "kms:GenerateDataKey*": "data keys of the lake key, to write SSE-KMS objects and "
-            "CSE-KMS job bookmarks",
-        }.items():
-            acknowledge(
-                role,
-                wildcard_action(action),
-                f"From the grant_* calls on the lake's KMS-encrypted buckets and key: {why}; "
-                "scoped to the resources of this job.",
-            )

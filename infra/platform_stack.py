@@ -13,6 +13,7 @@ from exportintel.settings import PROJECT, EnvironmentSettings
 from infra.catalog import Catalog
 from infra.collectors import Collectors
 from infra.data_lake import DataLake
+from infra.derived_jobs import DerivedJobs
 from infra.etl import Etl
 from infra.ingestion import Ingestion
 
@@ -24,6 +25,7 @@ class PlatformStack(Stack):
     ingestion: Ingestion
     catalog: Catalog
     etl: Etl
+    derived_jobs: DerivedJobs
     collectors: Collectors
 
     def __init__(
@@ -69,6 +71,15 @@ class PlatformStack(Stack):
             raw_bucket=self.data_lake.raw_bucket,
             curated_bucket=self.data_lake.curated_bucket,
             quarantine_bucket=self.data_lake.quarantine_bucket,
+            artifacts_bucket=self.data_lake.artifacts_bucket,
+            key=self.data_lake.key,
+        )
+        self.derived_jobs = DerivedJobs(
+            self,
+            "DerivedJobs",
+            settings=settings,
+            etl=self.etl,
+            curated_bucket=self.data_lake.curated_bucket,
             artifacts_bucket=self.data_lake.artifacts_bucket,
             key=self.data_lake.key,
         )

@@ -14,30 +14,19 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-STATUS_INPUTS = ("export_history", "exporters")
-FEATURE_INPUTS = (
-    "export_history",
-    "exporters",
-    "firm_financials",
-    "credit_evaluations",
-    "fx_rates",
-    "commodity_prices",
-    "country_risk",
-    "trade_flows",
-    "export_status",
-)
+from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS, DerivedJob, path_option
+
+STATUS_INPUTS = EXPORT_STATUS.reads
+FEATURE_INPUTS = CONTINUITY_FEATURES.reads
 
 
-def job_arguments(
-    description: str, inputs: Sequence[str], argv: Sequence[str]
-) -> argparse.Namespace:
+def job_arguments(job: DerivedJob, argv: Sequence[str]) -> argparse.Namespace:
     """Glue-style `--name value` arguments of a derived-table job: one `--<table>-path` per
-    input, the output folder, the observation window and an optional summary location.
+    table read or written, the observation window and an optional summary location.
     Arguments Glue adds on its own (`--JOB_NAME`, bookmarks, metrics) are ignored."""
-    parser = argparse.ArgumentParser(description=description)
-    for table in inputs:
-        parser.add_argument(f"--{table.replace('_', '-')}-path", required=True)
-    parser.add_argument("--output-path", required=True)
+    parser = argparse.ArgumentParser(prog=job.script, description=job.description)
+    for table in job.tables:
+        parser.add_argument(path_option(table), required=True)
     parser.add_argument("--first-year", type=int, help="default: first year of export_history")
     parser.add_argument("--last-year", type=int, help="default: last year of export_history")
     parser.add_argument("--summary-path", help="where the run summary JSON goes (optional)")
@@ -45,19 +34,20 @@ def job_arguments(
     return args
 
 
-def input_paths(args: argparse.Namespace, inputs: Sequence[str]) -> dict[str, str]:
-    return {table: getattr(args, f"{table}_path") for table in inputs}
+def table_paths(args: argparse.Namespace, job: DerivedJob) -> dict[str, str]:
+    return {table: getattr(args, f"{table}_path") for table in job.tables}
 
 
 def derive_export_status(
     spark: SparkSession,
     paths: Mapping[str, str],
-    output: str,
     *,
     first_year: int | None = None,
     last_year: int | None = None,
 ) -> dict[str, Any]:
-    """Replace the `export_status` table; returns row counts per year and status."""
+    """Replace the `export_status` table (at `paths["export_status"]`); returns row counts
+    per year and status."""
+    output = paths["export_status"]
     from exportintel.continuity.status import export_status_frame
     from exportintel.continuity.tables import read_table, write_table
     from exportintel.contracts import get_contract
@@ -81,12 +71,13 @@ def derive_export_status(
 def derive_features(
     spark: SparkSession,
     paths: Mapping[str, str],
-    output: str,
     *,
     first_year: int | None = None,
     last_year: int | None = None,
 ) -> dict[str, Any]:
-    """Replace the `continuity_features` table; returns rows and labelled rows per year."""
+    """Replace the `continuity_features` table (at `paths["continuity_features"]`); returns
+    rows and labelled rows per year."""
+    output = paths["continuity_features"]
     from exportintel.continuity.features import FeatureInputs, build_features
     from exportintel.continuity.tables import read_table, write_table
     from exportintel.contracts import get_contract

@@ -67,12 +67,11 @@ def derive(lake: LocalLake, *, on_table: Callable[[dict[str, Any]], None] = prin
     if missing:
         raise NotReady(f"no curated {', '.join(missing)} yet: run `exportintel etl` first")
     spark = spark_session("exportintel-local-continuity")
-    status = lake.mirror("export_status").folder
-    on_table(derive_export_status(spark, paths, str(status)))
+    for table in DERIVED:
+        paths[table] = str(lake.mirror(table).folder)
+    on_table(derive_export_status(spark, paths))
     lake.publish("export_status")
-    paths["export_status"] = str(status)
-    features = lake.mirror("continuity_features").folder
-    on_table(derive_features(spark, paths, str(features)))
+    on_table(derive_features(spark, paths))
     lake.publish("continuity_features")
 
 
@@ -99,7 +98,12 @@ def train(
         job_name=job_name,
         channels={"train": features},
         folders=folders,
-        arguments=["--threshold", str(settings.continuity_risk_threshold)],
+        arguments=[
+            "--threshold",
+            str(settings.continuity_risk_threshold),
+            "--exclude-columns",
+            ",".join(settings.continuity_excluded_columns),
+        ],
     )
     metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
     version = str(metrics["model_version"])

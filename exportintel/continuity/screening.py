@@ -4,45 +4,25 @@ Correlations are Pearson's r over the rows where both columns are known (pairwis
 computed by Spark in one pass over the feature table. Correlations with the label use the
 labelled rows only (an unlabelled row has no label to correlate with).
 
-The rule, applied in this order:
-
-1. A feature that is constant, or known on fewer than two rows, has no correlation with
-   anything and carries no information: it is dropped ("constant").
-2. Pairs of the remaining features with |r| >= threshold (0.9 by default) are near-duplicates.
-   They are taken from the strongest |r| down (ties by feature order); for each pair whose two
-   features are both still kept, the one less correlated with the label (smaller |r| with the
-   label; an undefined r counts as 0) is dropped, and on equal |r| the later one in the
-   feature order. A feature already dropped does not drop another.
-
-Everything else is kept, in the original feature order. The screen only removes redundancy:
-a feature weakly correlated with the label stays (the model may use it with others).
+The rule is `exportintel.models.screening.select_features` (the training job applies it
+to its training years).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from exportintel.models.screening import THRESHOLD, Drop, Matrix, defined, select_features
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-THRESHOLD = 0.9
 LABEL = "label"
-
-Matrix = dict[str, dict[str, float | None]]
-
-
-@dataclass(frozen=True)
-class Drop:
-    feature: str
-    reason: str  # "constant" or "near-duplicate"
-    kept_instead: str | None = None
-    r: float | None = None
 
 
 @dataclass
@@ -99,49 +79,6 @@ class ScreeningReport:
         return "\n".join(lines) + "\n"
 
 
-def _defined(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def select_features(
-    features: Sequence[str],
-    matrix: Mapping[str, Mapping[str, float | None]],
-    label_correlation: Mapping[str, float | None],
-    threshold: float = THRESHOLD,
-) -> tuple[list[str], list[Drop], list[tuple[str, str, float]]]:
-    """The rule of the module docstring: (kept, dropped, high pairs strongest first)."""
-    order = {f: i for i, f in enumerate(features)}
-    dropped: list[Drop] = []
-    # The diagonal says whether a feature varies: 1 when it does, None when constant.
-    constant = {f for f in features if matrix[f][f] is None}
-    dropped += [Drop(f, "constant") for f in features if f in constant]
-
-    pairs = []
-    for i, a in enumerate(features):
-        for b in features[i + 1 :]:
-            r = matrix[a][b]
-            if a not in constant and b not in constant and r is not None and abs(r) >= threshold:
-                pairs.append((a, b, r))
-    pairs.sort(key=lambda p: (-abs(p[2]), order[p[0]], order[p[1]]))
-
-    def strength(f: str) -> float:
-        return abs(label_correlation.get(f) or 0.0)
-
-    gone = set(constant)
-    for a, b, r in pairs:
-        if a in gone or b in gone:
-            continue
-        # Drop the weaker predictor of the label; on a tie, the later feature.
-        loser, winner = (a, b) if strength(a) < strength(b) else (b, a)
-        gone.add(loser)
-        dropped.append(Drop(loser, "near-duplicate", winner, r))
-    kept = [f for f in features if f not in gone]
-    return kept, dropped, pairs
-
-
 def pearson(
     frame: DataFrame, features: Sequence[str], label: str = LABEL
 ) -> tuple[Matrix, dict[str, float | None], int, int]:
@@ -160,12 +97,12 @@ def pearson(
     matrix: Matrix = {a: {} for a in features}
     label_correlation: dict[str, float | None] = {}
     for i, a in enumerate(features):
-        sd = _defined(row[f"_sd_{i}"])
+        sd = defined(row[f"_sd_{i}"])
         matrix[a][a] = 1.0 if sd else None
         for j, b in enumerate(features):
             if j > i:
-                matrix[a][b] = matrix[b][a] = _defined(row[f"_r_{i}_{j}"])
-        label_correlation[a] = _defined(row[f"_l_{i}"])
+                matrix[a][b] = matrix[b][a] = defined(row[f"_r_{i}_{j}"])
+        label_correlation[a] = defined(row[f"_l_{i}"])
     return matrix, label_correlation, int(row["_rows"]), int(row["_labelled"])
 
 

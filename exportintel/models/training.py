@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from exportintel.models.estimators import (
     sigmoid,
 )
 from exportintel.models.metrics import ECE_BINS, METRICS, binary_metrics, bootstrap_metrics
+from exportintel.models.screening import THRESHOLD, Drop, pandas_pearson, select_features
 from exportintel.models.tabular import (
     FIRM_ID,
     KEY_COLUMNS,
@@ -78,6 +79,10 @@ class TrainingOptions:
     max_categories: int = 50
     bootstrap_resamples: int = 500
     seed: int = 7
+    # Columns that are not features (e.g. attributes kept only to slice the output).
+    exclude: tuple[str, ...] = ()
+    # Pearson screening of the numeric features on the training years (None: off).
+    screening_threshold: float | None = THRESHOLD
 
 
 @dataclass
@@ -94,6 +99,18 @@ class TrainingResult:
     dropped: list[str]
     options: TrainingOptions
     baseline_rates: dict[str, float]
+
+
+def _screen(train: pd.DataFrame, schema: Schema, threshold: float) -> tuple[Schema, list[Drop]]:
+    """The schema less the numeric near-duplicates (and constants) of the training years."""
+    numeric = [f.name for f in schema.numeric]
+    matrix, label_correlation = pandas_pearson(train, numeric, LABEL)
+    _kept, screened_out, _pairs = select_features(numeric, matrix, label_correlation, threshold)
+    gone = {drop.feature for drop in screened_out}
+    features = tuple(f for f in schema.features if f.name not in gone)
+    if not features:
+        raise DataError("no feature left after screening: every numeric feature is constant")
+    return Schema(features), screened_out
 
 
 def _log_loss(label: npt.NDArray[np.float64], p: npt.NDArray[np.float64]) -> float:
@@ -182,8 +199,13 @@ def fit_and_evaluate(frame: pd.DataFrame, options: TrainingOptions) -> TrainingR
         _classes(parts[part][LABEL], years, "training" if part == "train" else part)
 
     schema, dropped = infer_schema(
-        parts["train"], exclude=(*KEY_COLUMNS, LABEL), max_categories=options.max_categories
+        parts["train"],
+        exclude=(*KEY_COLUMNS, LABEL, *options.exclude),
+        max_categories=options.max_categories,
     )
+    screened_out: list[Drop] = []
+    if options.screening_threshold is not None and len(schema.numeric) > 1:
+        schema, screened_out = _screen(parts["train"], schema, options.screening_threshold)
     x = {name: prepare(part, schema) for name, part in parts.items()}
     y = {name: part[LABEL].to_numpy(dtype=np.float64) for name, part in parts.items()}
 
@@ -262,6 +284,8 @@ def fit_and_evaluate(frame: pd.DataFrame, options: TrainingOptions) -> TrainingR
             "numeric": [f.name for f in schema.numeric],
             "categorical": [f.name for f in schema.categorical],
             "dropped": dropped,
+            "excluded": list(options.exclude),
+            "screened_out": [asdict(drop) for drop in screened_out],
         },
         "bootstrap": {
             "resamples": options.bootstrap_resamples,

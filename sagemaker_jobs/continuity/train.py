@@ -31,6 +31,7 @@ from typing import Any
 
 from exportintel.models.estimators import XGBoostParams
 from exportintel.models.jobenv import configure_logging, report_failure, sm_path
+from exportintel.models.screening import THRESHOLD
 from exportintel.models.tabular import DataError, read_features
 from exportintel.models.training import (
     TrainingOptions,
@@ -51,6 +52,10 @@ def _floats(text: str) -> tuple[float, ...]:
     if not values or any(v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
     return values
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -84,6 +89,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     models.add_argument("--lr-c-grid", type=_floats, default=(0.01, 0.1, 1.0, 10.0),
                         help="inverse L2 strengths tried, e.g. 0.01,0.1,1,10")  # fmt: skip
     models.add_argument("--max-categories", type=int, default=50)
+    models.add_argument("--exclude-columns", type=_names, default=(),
+                        help="columns that are not features, e.g. region")  # fmt: skip
+    models.add_argument("--screening-threshold", type=float, default=THRESHOLD,
+                        help="|r| of near-duplicate numeric features; 0: off")  # fmt: skip
     defaults = XGBoostParams()
     models.add_argument("--xgb-max-depth", type=int, default=defaults.max_depth)
     models.add_argument("--xgb-eta", type=float, default=defaults.eta)
@@ -124,6 +133,8 @@ def options_from(args: argparse.Namespace) -> TrainingOptions:
         max_categories=args.max_categories,
         bootstrap_resamples=args.bootstrap_resamples,
         seed=args.seed,
+        exclude=tuple(args.exclude_columns),
+        screening_threshold=args.screening_threshold or None,
     )
 
 

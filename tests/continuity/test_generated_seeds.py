@@ -16,7 +16,6 @@ from pyspark.sql import SparkSession
 
 from exportintel.continuity.derive import (
     FEATURE_INPUTS,
-    STATUS_INPUTS,
     derive_export_status,
     derive_features,
 )
@@ -35,9 +34,10 @@ def _held_out_metrics(spark: SparkSession, root: Path, seed: int) -> dict[str, A
     generate(scale="small", seed=seed, out=data)
     curate_folder(spark, data=data, lake=lake, key=b"k" * 32, datasets=CURATED)
     paths = {t: str(lake / "curated" / t) for t in CURATED}
-    paths["export_status"] = str(lake / "derived" / "export_status")
-    derive_export_status(spark, {t: paths[t] for t in STATUS_INPUTS}, paths["export_status"])
-    derive_features(spark, paths, str(lake / "derived" / "continuity_features"))
+    for table in ("export_status", "continuity_features"):
+        paths[table] = str(lake / "derived" / table)
+    derive_export_status(spark, paths)
+    derive_features(spark, paths)
     frame = read_features(lake / "derived" / "continuity_features")
     result = fit_and_evaluate(frame, TrainingOptions(bootstrap_resamples=200, seed=seed))
     return result.metrics

@@ -59,7 +59,7 @@ def status_run(small_lake: SmallLake, tmp_path_factory: pytest.TempPathFactory) 
     _run("export_status.py", {
         "export-history-path": str(curated / "export_history"),
         "exporters-path": str(curated / "exporters"),
-        "output-path": str(out / "export_status"),
+        "export-status-path": str(out / "export_status"),
         "summary-path": str(out / "export_status.json"),
     })  # fmt: skip
     return Run(out, curated, json.loads((out / "export_status.json").read_text()))
@@ -72,7 +72,7 @@ def features_run(status_run: Run) -> Run:
     _run("continuity_features.py", {
         **paths,
         "export-status-path": str(out / "export_status"),
-        "output-path": str(out / "continuity_features"),
+        "continuity-features-path": str(out / "continuity_features"),
         "summary-path": str(out / "continuity_features.json"),
     })  # fmt: skip
     return Run(out, curated, json.loads((out / "continuity_features.json").read_text()))

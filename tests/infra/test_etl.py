@@ -36,10 +36,11 @@ WHEEL_URL = re.compile(
 
 
 def _jobs(template: Template) -> dict[str, dict[str, Any]]:
-    """Glue jobs by the dataset they curate."""
+    """Curation jobs by the dataset they curate (derived-table jobs have no --dataset)."""
     return {
         body["Properties"]["DefaultArguments"]["--dataset"]: body["Properties"]
         for body in of_type(template, "AWS::Glue::Job").values()
+        if "--dataset" in body["Properties"]["DefaultArguments"]
     }
 
 

@@ -35,9 +35,19 @@ def test_training_writes_the_model_and_the_output_data(breast_cancer_run: JobRun
 def test_model_json_describes_the_generic_features(breast_cancer_run: JobRun) -> None:
     description = breast_cancer_run.description
     features = {f["name"]: f for f in description["features"]}
-    expected = set(breast_cancer_run.features.columns) - {"firm_id", "year", "label"}
-    assert set(features) == expected  # every column, whatever its name, is a feature
-    assert features["mean radius"]["kind"] == "numeric"
+    columns = set(breast_cancer_run.features.columns) - {"firm_id", "year", "label"}
+    # Every column, whatever its name, is a feature, unless screened out as a near-duplicate
+    # of a kept one (radius, perimeter and area of the same cells are nearly collinear).
+    screened = breast_cancer_run.metrics["features"]["screened_out"]
+    screened_names = {d["feature"] for d in screened}
+    assert {"mean perimeter", "mean area"} & screened_names
+    for drop in screened:
+        assert drop["reason"] == "near-duplicate" and abs(drop["r"]) >= 0.9
+        # The one kept instead may itself fall to a stronger duplicate later on.
+        assert drop["kept_instead"] in features or drop["kept_instead"] in screened_names
+    expected = columns - {d["feature"] for d in screened}
+    assert set(features) == expected
+    assert all(f["kind"] == "numeric" for name, f in features.items() if name != "region")
     region = features["region"]
     assert region["kind"] == "categorical"
     assert set(region["categories"]) == {"seoul", "busan", "gyeonggi", "daegu", "(other)",
