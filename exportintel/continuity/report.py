@@ -15,28 +15,30 @@ same inputs give byte-identical files (no timestamps, no random draws without th
 from __future__ import annotations
 
 import html
-import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import matplotlib.style
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
+from exportintel.continuity.charts import (
+    chart_style,
+    draw_calibration,
+    draw_feature_distributions,
+    draw_histories,
+    draw_index_distribution,
+    draw_risk_factors,
+    draw_roc,
+    factor_table,
+    key_features,
+)
 from exportintel.continuity.groups import (
     CONTINUING,
-    CONTINUOUS_FEATURES,
     GROUPS,
     INDEX,
     INDEX_COLUMNS,
-    OBSERVED,
     RISK,
     firm_histories,
     group_profile,
@@ -44,8 +46,17 @@ from exportintel.continuity.groups import (
     risk_factor_shares,
     scored_features,
 )
-from exportintel.models.metrics import ECE_BINS, METRICS, binary_metrics
-from exportintel.models.reasons import CONTINUITY_CATALOGUE
+from exportintel.continuity.labels import (
+    GROUP_LABELS,
+    METRIC_LABELS,
+    MODEL_LABELS,
+    fixed,
+    interval_text,
+    missing,
+    test_years_text,
+    variable_labels,
+)
+from exportintel.models.metrics import METRICS, binary_metrics
 from exportintel.models.tabular import DataError
 
 REPORT_FILE = "continuity-report.html"
@@ -57,28 +68,6 @@ CHART_FILES = {
     "histories": "firm-histories.png",
     "factors": "risk-factors.png",
 }
-KEY_FEATURE_COUNT = 4
-FACTORS_CHARTED = 10
-
-MODEL_LABELS = {
-    "lr": ("로지스틱 회귀", "Logistic regression"),
-    "xgboost": ("XGBoost", "XGBoost"),
-    "baseline": ("기준 모형 (전년도 수출 여부)", "Baseline (exported in T-1)"),
-}
-METRIC_LABELS = {
-    "auc": ("AUC", "AUC"),
-    "ks": ("KS", "KS"),
-    "brier": ("브라이어 점수", "Brier score"),
-    "ece": ("기대 보정 오차", "ECE"),
-}
-GROUP_LABELS = {RISK: ("위험군", "Risk group"), CONTINUING: ("지속 기업", "Continuing firms")}
-GROUP_COLOURS = {RISK: "#c0392b", CONTINUING: "#2471a3"}
-VARIABLE_LABELS = {
-    INDEX: ("수출 지속성 지수", "continuity index"),
-    "size_band": ("기업 규모", "size band"),
-    OBSERVED: ("관측된 결과 (1 지속)", "observed outcome (1 continued)"),
-}
-MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#7f7f7f", "#2ca02c", "#9467bd")
 
 
 @dataclass(frozen=True)
@@ -110,32 +99,16 @@ def _both(labels: tuple[str, str]) -> str:
     return _e(ko) if ko == en else f"{_e(ko)} / {_e(en)}"
 
 
-def variable_labels(name: str) -> tuple[str, str]:
-    """Korean and English names of a variable: the reason catalogue's, else the name itself."""
-    if name in VARIABLE_LABELS:
-        return VARIABLE_LABELS[name]
-    entry = CONTINUITY_CATALOGUE.get(name)
-    return (entry.label_ko, entry.label_en) if entry else (name, name)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def _fixed(value: Any, digits: int = 3) -> str:
-    return "–" if _missing(value) else f"{float(value):.{digits}f}"
-
-
 def _number(value: Any) -> str:
     """A statistic as staff read it: three significant digits, whole numbers from 1,000 on."""
-    if _missing(value):
+    if missing(value):
         return "–"
     x = float(value)
     return f"{x:,.0f}" if abs(x) >= 999.5 else f"{x:.3g}"
 
 
 def _percent(value: Any) -> str:
-    return "–" if _missing(value) else f"{100.0 * float(value):.1f}%"
+    return "–" if missing(value) else f"{100.0 * float(value):.1f}%"
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -212,239 +185,6 @@ def _check_threshold(index: pd.DataFrame, threshold: float) -> None:
 # --- charts -------------------------------------------------------------------------------
 
 
-@contextmanager
-def _style() -> Iterator[None]:
-    # matplotlib's defaults, whatever the local matplotlibrc says, so that the charts are the
-    # same on every machine; math text off, so a `$` in a name is just a character.
-    with (
-        matplotlib.style.context("default"),
-        matplotlib.rc_context(
-            {"text.parse_math": False, "figure.dpi": 100, "savefig.dpi": 100, "font.size": 9}
-        ),
-    ):
-        yield
-
-
-def _save(figure: Figure, path: Path) -> None:
-    figure.tight_layout()
-    # A Figure made without pyplot draws with the Agg canvas: no display, no global backend.
-    figure.savefig(path, format="png")
-
-
-def roc_curve(
-    y: npt.NDArray[np.float64], p: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """False and true positive rates of 'continuing' at every distinct score, from (0, 0)."""
-    order = np.argsort(-p, kind="stable")
-    y_sorted, p_sorted = y[order], p[order]
-    last_of_tie = np.r_[np.diff(p_sorted) != 0, True]
-    tp = np.cumsum(y_sorted)[last_of_tie]
-    fp = np.cumsum(1.0 - y_sorted)[last_of_tie]
-    return np.r_[0.0, fp / fp[-1]], np.r_[0.0, tp / tp[-1]]
-
-
-def reliability(y: npt.NDArray[np.float64], p: npt.NDArray[np.float64], bins: int) -> pd.DataFrame:
-    """Mean predicted and observed rate per equal-width bin, the bins of the ECE."""
-    which = np.minimum((np.clip(p, 0.0, 1.0) * bins).astype(np.int64), bins - 1)
-    frame = pd.DataFrame({"bin": which, "p": p, "y": y})
-    table = frame.groupby("bin").agg(
-        predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size")
-    )
-    return table.reset_index()
-
-
-def _interval_text(entry: dict[str, Any]) -> str:
-    return f"{_fixed(entry.get('value'))} [{_fixed(entry.get('lo'))}, {_fixed(entry.get('hi'))}]"
-
-
-def _test_years(metrics: dict[str, Any]) -> str:
-    years = metrics.get("years", {}).get("test", [])
-    return ", ".join(str(y) for y in years) or "?"
-
-
-def draw_roc(
-    predictions: pd.DataFrame, metrics: dict[str, Any], names: Sequence[str], path: Path
-) -> None:
-    y = predictions["label"].to_numpy(dtype=np.float64)
-    figure = Figure(figsize=(6.0, 5.0))
-    ax = figure.add_subplot()
-    for colour, name in zip(MODEL_COLOURS, names, strict=False):
-        fpr, tpr = roc_curve(y, predictions[f"p_{name}"].to_numpy(dtype=np.float64))
-        label = f"{MODEL_LABELS.get(name, (name, name))[1]}: AUC "
-        ax.plot(
-            fpr, tpr, color=colour, label=label + _interval_text(metrics["models"][name]["auc"])
-        )
-    ax.plot([0, 1], [0, 1], color="#bbbbbb", linestyle=":", label="chance")
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="False positive rate (stopped firms scored high)",
-           ylabel="True positive rate (continuing firms scored high)")  # fmt: skip
-    ax.set_title(f"ROC, held-out years {_test_years(metrics)} (n = {len(y)}), 95% intervals")
-    ax.legend(loc="lower right")
-    _save(figure, path)
-
-
-def draw_calibration(
-    predictions: pd.DataFrame, metrics: dict[str, Any], names: Sequence[str], path: Path
-) -> None:
-    bins = int(metrics.get("ece_bins", ECE_BINS))
-    y = predictions["label"].to_numpy(dtype=np.float64)
-    figure = Figure(figsize=(6.0, 6.0))
-    top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    top.plot([0, 1], [0, 1], color="#bbbbbb", linestyle=":", label="perfect calibration")
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    for colour, name in zip(MODEL_COLOURS, names, strict=False):
-        p = predictions[f"p_{name}"].to_numpy(dtype=np.float64)
-        table = reliability(y, p, bins)
-        ece = _interval_text(metrics["models"][name]["ece"])
-        label = f"{MODEL_LABELS.get(name, (name, name))[1]}: ECE {ece}"
-        top.plot(table["predicted"], table["observed"], marker="o", color=colour, label=label)
-        bottom.hist(p, bins=edges, histtype="step", color=colour)
-    top.set(xlim=(0, 1), ylim=(0, 1), ylabel="Observed share continuing")
-    top.set_title(f"Calibration, held-out years {_test_years(metrics)}, {bins} equal-width bins")
-    top.legend(loc="upper left")
-    bottom.set(xlabel="Predicted probability of continuing (the index)", ylabel="Firm-years")
-    _save(figure, path)
-
-
-def _hist_by(ax: Axes, series: dict[str, npt.NDArray[np.float64]], colours: dict[str, str]) -> None:
-    edges = np.linspace(0.0, 1.0, 21).tolist()
-    for label, values in series.items():
-        ax.hist(
-            values, bins=edges, alpha=0.55, color=colours[label], label=f"{label} ({len(values)})"
-        )
-
-
-def draw_index_distribution(
-    scored: pd.DataFrame, latest_year: int, threshold: float, path: Path
-) -> None:
-    figure = Figure(figsize=(10.0, 4.0))
-    left, right = figure.subplots(1, 2)
-    latest = scored[scored["year"] == latest_year]
-    by_group = {
-        GROUP_LABELS[g][1]: latest.loc[latest["group_name"] == g, INDEX].to_numpy(np.float64)
-        for g in GROUPS
-    }
-    _hist_by(left, by_group, {GROUP_LABELS[g][1]: GROUP_COLOURS[g] for g in GROUPS})
-    left.set_title(f"Index by group, {latest_year}")
-    labelled = scored[scored[OBSERVED].notna()]
-    outcomes = pd.to_numeric(labelled[OBSERVED], errors="coerce")
-    by_outcome = {
-        "continued (label 1)": labelled.loc[outcomes == 1, INDEX].to_numpy(np.float64),
-        "stopped (label 0)": labelled.loc[outcomes == 0, INDEX].to_numpy(np.float64),
-    }
-    colours = {"continued (label 1)": GROUP_COLOURS[CONTINUING],
-               "stopped (label 0)": GROUP_COLOURS[RISK]}  # fmt: skip
-    if len(labelled):
-        _hist_by(right, by_outcome, colours)
-        years = sorted(int(y) for y in labelled["year"].unique())
-        right.set_title(f"Index by observed outcome, {years[0]}-{years[-1]}")
-    else:
-        right.text(0.5, 0.5, "No observed outcomes yet", ha="center", va="center")
-        right.set_title("Index by observed outcome")
-    for ax in (left, right):
-        ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:g}")
-        ax.set(xlim=(0, 1), xlabel="Continuity index", ylabel="Firms")
-        ax.legend(loc="upper left")
-    _save(figure, path)
-
-
-def key_features(profile: pd.DataFrame, count: int = KEY_FEATURE_COUNT) -> list[str]:
-    """The continuous features that separate the groups most: absolute difference of the group
-    means over the pooled standard deviation, largest first (ties by name)."""
-    rows = profile[
-        (profile["kind"] == "continuous") & profile["variable"].isin(CONTINUOUS_FEATURES)
-    ]
-    risk = rows[rows["group_name"] == RISK].set_index("variable")
-    continuing = rows[rows["group_name"] == CONTINUING].set_index("variable")
-    pooled = np.sqrt((risk["std"] ** 2 + continuing["std"] ** 2) / 2.0)
-    separation = ((risk["mean"] - continuing["mean"]).abs() / pooled).dropna()
-    separation = separation[np.isfinite(separation)]
-    ordered = sorted(separation.items(), key=lambda item: (-item[1], item[0]))
-    return [str(name) for name, _ in ordered[:count]]
-
-
-def draw_feature_distributions(
-    scored: pd.DataFrame, latest_year: int, features: Sequence[str], path: Path
-) -> None:
-    figure = Figure(figsize=(10.0, 6.0))
-    latest = scored[scored["year"] == latest_year]
-    if not features:
-        ax = figure.add_subplot()
-        ax.text(0.5, 0.5, "Too few firms in a group to compare distributions", ha="center")
-        ax.set_axis_off()
-        _save(figure, path)
-        return
-    axes = figure.subplots(2, 2).ravel()
-    for ax, name in zip(axes, features, strict=False):
-        values = [latest.loc[latest["group_name"] == g, name].dropna().to_numpy() for g in GROUPS]
-        boxes = ax.boxplot(values, tick_labels=[GROUP_LABELS[g][1] for g in GROUPS],
-                           showfliers=False, patch_artist=True)  # fmt: skip
-        for patch, group in zip(boxes["boxes"], GROUPS, strict=True):
-            patch.set_facecolor(GROUP_COLOURS[group])
-            patch.set_alpha(0.5)
-        ax.set_title(f"{variable_labels(name)[1]} ({name})")
-    for ax in axes[len(features) :]:
-        ax.set_axis_off()
-    figure.suptitle(f"Features that separate the groups most, {latest_year} (outliers not shown)")
-    _save(figure, path)
-
-
-def draw_histories(histories: pd.DataFrame, threshold: float, path: Path) -> None:
-    figure = Figure(figsize=(8.0, 4.5))
-    ax = figure.add_subplot()
-    shown: set[str] = set()
-    # Firm ids stay out of the chart: the table under it names the firms.
-    for _, firm in histories.groupby("firm_id", sort=True):
-        group = str(firm["latest_group"].iloc[0])
-        label = None if group in shown else f"{GROUP_LABELS[group][1]} in its latest year"
-        shown.add(group)
-        ax.plot(firm["year"], firm[INDEX], marker="o", color=GROUP_COLOURS[group], alpha=0.7,
-                label=label)  # fmt: skip
-    ax.axhline(threshold, color="black", linestyle="--", label=f"risk threshold {threshold:g}")
-    years = sorted(int(y) for y in histories["year"].unique())
-    ax.set_xticks(years)
-    ax.set(ylim=(0, 1), xlabel="Year", ylabel="Continuity index")
-    ax.set_title(f"Index over time, a sample of {histories['firm_id'].nunique()} firms")
-    ax.legend(loc="best")
-    _save(figure, path)
-
-
-def factor_table(shares: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Per factor, its share in each group in `year`, most frequent in the risk group first."""
-    rows = shares[shares["year"] == year]
-    if len(rows) == 0:
-        return pd.DataFrame({g: pd.Series(dtype="float64") for g in (*GROUPS, "difference")})
-    table = rows.pivot(index="factor", columns="group_name", values="share")
-    # Every factor of the year has a row in both groups; a share is NaN only in an empty group.
-    table = table.reindex(columns=list(GROUPS))
-    table["difference"] = table[RISK] - table[CONTINUING]
-    risk = table[RISK].fillna(0.0)
-    order = sorted(table.index, key=lambda f: (-risk[f], str(f)))
-    return table.loc[order]
-
-
-def draw_risk_factors(factors: pd.DataFrame, year: int, path: Path) -> None:
-    figure = Figure(figsize=(8.0, 5.0))
-    ax = figure.add_subplot()
-    shown = factors.head(FACTORS_CHARTED).iloc[::-1]  # barh draws bottom-up
-    if len(shown) == 0:
-        ax.text(0.5, 0.5, "No risk factors in this year", ha="center", va="center")
-        ax.set_axis_off()
-        _save(figure, path)
-        return
-    positions = np.arange(len(shown))
-    for offset, group in zip((0.2, -0.2), GROUPS, strict=True):
-        widths = 100.0 * shown[group].fillna(0.0)
-        ax.barh(positions + offset, widths, height=0.4, color=GROUP_COLOURS[group],
-                label=GROUP_LABELS[group][1])  # fmt: skip
-    ax.set_yticks(positions, [variable_labels(str(f))[1] for f in shown.index])
-    ax.set(xlim=(0, 100), xlabel="Share of the group's firms with the factor among their top 3 (%)")
-    ax.set_title(f"Risk factors, risk group against continuing firms, {year}")
-    ax.legend(loc="lower right")
-    _save(figure, path)
-
-
-# --- HTML ---------------------------------------------------------------------------------
-
 _CSS = """
 body { font-family: "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", sans-serif;
        margin: 2em auto; max-width: 72em; color: #222; line-height: 1.45; }
@@ -490,7 +230,7 @@ def _summary(
         (_both(("모형 버전", "Model version")), _e(version)),
         (_both(("선택된 모형", "Chosen model")), _both(MODEL_LABELS.get(chosen, (chosen, chosen)))),
         (_both(("위험 임계값", "Risk threshold")), _e(f"{threshold:g}")),
-        (_both(("평가 연도", "Held-out test years")), _e(_test_years(metrics))),
+        (_both(("평가 연도", "Held-out test years")), _e(test_years_text(metrics))),
         (_both(("점수 산출 연도", "Scored years")), _e(", ".join(map(str, years)))),
         (_both(("최근 연도 기업 수", f"Firms scored in {latest}")), _e(f"{len(current):,}")),
         (
@@ -509,7 +249,7 @@ def _metrics_section(metrics: dict[str, Any], names: Sequence[str]) -> str:
         label = _both(MODEL_LABELS.get(name, (name, name)))
         if name == chosen:
             label += " ✔"
-        rows.append([label, *(_e(_interval_text(metrics["models"][name][m])) for m in METRICS)])
+        rows.append([label, *(_e(interval_text(metrics["models"][name][m])) for m in METRICS)])
     parts = [_table(header, rows)]
     boot = metrics.get("bootstrap", {})
     parts.append(
@@ -598,7 +338,7 @@ def _profile_tables(profile: pd.DataFrame, year: int) -> str:
         cells = [f"{_both(variable_labels(variable))}<br><code>{_e(variable)}</code>"]
         for g in GROUPS:
             r = by[g].loc[variable]
-            top = "–" if _missing(r["top_category"]) else str(r["top_category"])
+            top = "–" if missing(r["top_category"]) else str(r["top_category"])
             cells += [_e(top), _e(_percent(r["top_share"])), _e(f"{int(r['known']):,}")]
         body.append(cells)
     parts += [
@@ -622,7 +362,7 @@ def _factors_table(factors: pd.DataFrame) -> str:
             f"{_both(variable_labels(str(factor)))}<br><code>{_e(factor)}</code>",
             _e(_percent(r[RISK])),
             _e(_percent(r[CONTINUING])),
-            _e("–" if _missing(r["difference"]) else f"{100.0 * r['difference']:+.1f}"),
+            _e("–" if missing(r["difference"]) else f"{100.0 * r['difference']:+.1f}"),
         ]
         for factor, r in factors.iterrows()
     ]
@@ -643,7 +383,7 @@ def _histories_table(histories: pd.DataFrame) -> str:
             if year not in by_year.index:
                 cells.append("–")
                 continue
-            value = _e(_fixed(by_year.loc[year, INDEX]))
+            value = _e(fixed(by_year.loc[year, INDEX]))
             risky = bool(by_year.loc[year, "risk_group"])
             cells.append(f'<span class="risk">{value}</span>' if risky else value)
         rows.append(cells)
@@ -668,7 +408,7 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = {name: out_dir / file for name, file in CHART_FILES.items()}
     predictions = inputs.test_predictions
-    with _style():
+    with chart_style():
         draw_roc(predictions, inputs.metrics, names, charts["roc"])
         draw_calibration(predictions, inputs.metrics, names, charts["calibration"])
         draw_index_distribution(scored, latest, inputs.threshold, charts["index"])

@@ -20,17 +20,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from exportintel.continuity.charts import key_features, reliability, roc_curve
 from exportintel.continuity.groups import FEATURES, group_profile
-from exportintel.continuity.report import (
-    CHART_FILES,
-    REPORT_FILE,
-    ReportInputs,
-    key_features,
-    reliability,
-    roc_curve,
-    write_report,
-)
-from exportintel.contracts.continuity import CONTINUITY_INDEX, RISK_FACTOR_COUNT
+from exportintel.continuity.index import index_table
+from exportintel.continuity.report import CHART_FILES, REPORT_FILE, ReportInputs, write_report
+from exportintel.contracts.continuity import CONTINUITY_INDEX
 from exportintel.contracts.validation import validate_record
 from exportintel.models.metrics import METRICS, binary_metrics
 from exportintel.models.reasons import load_catalogue
@@ -71,31 +65,6 @@ def contract_panel(seed: int = 5) -> pd.DataFrame:
     return frame
 
 
-def index_rows(scored: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
-    """The scoring job's rows as `continuity_index` rows, attributes from the feature rows."""
-    attributes = features[["firm_id", "year", "region", "hs_chapter", "employees", "label"]]
-    joined = scored.merge(attributes, on=["firm_id", "year"], validate="one_to_one")
-    bands = pd.cut(joined["employees"], [-np.inf, 49, 299, np.inf], labels=False)
-    reasons = [list(r)[:RISK_FACTOR_COUNT] for r in joined["reasons"]]
-    return pd.DataFrame(
-        {
-            "firm_id": joined["firm_id"],
-            "year": joined["year"],
-            "continuity_index": joined["index"],
-            "risk_group": joined["risk_group"],
-            "model_version": joined["model_version"],
-            "region": joined["region"],
-            "hs_chapter": joined["hs_chapter"],
-            "size_band": bands.map({0: "small", 1: "medium", 2: "large"}),
-            "label": joined["label"].astype("Int64"),
-            "risk_factors": [[r["feature"] for r in rs] for rs in reasons],
-            "risk_factors_en": [[r["reason_en"] for r in rs] for rs in reasons],
-            "risk_factors_ko": [[r["reason_ko"] for r in rs] for rs in reasons],
-            "top_factor_contribution": [rs[0]["contribution"] if rs else None for rs in reasons],
-        }
-    )
-
-
 @dataclass(frozen=True)
 class Written:
     inputs: ReportInputs
@@ -117,7 +86,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> ReportInputs:
     result.test_predictions.to_parquet(base / "test_predictions.parquet", index=False)
     model = load_model(base / "model")
     scored = score_frame(panel.drop(columns=["label"]), model, load_catalogue())
-    index = index_rows(scored, panel)
+    index = pd.DataFrame(index_table(scored, panel).to_pylist())
     for record in (
         index.head(50).astype(object).where(index.head(50).notna(), None).to_dict("records")
     ):
