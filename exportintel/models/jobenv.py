@@ -7,10 +7,12 @@ variables), locally in a subprocess with the variables pointing at folders, and 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -34,3 +36,22 @@ def report_failure(message: str) -> None:
         # The message is on stderr already; a read-only folder must not hide it.
         with contextlib.suppress(OSError):
             (output / "failure").write_text(message[:1024] + "\n", encoding="utf-8")
+
+
+def run_script(
+    job: Callable[[argparse.Namespace], object],
+    parse_args: Callable[[Sequence[str] | None], argparse.Namespace],
+    argv: Sequence[str] | None,
+) -> int:
+    """A script's `main`: logging on, arguments parsed, the job run; bad data becomes the
+    job's failure reason and exit code 1 (argparse exits 2 on bad arguments by itself)."""
+    from exportintel.models.tabular import DataError
+
+    configure_logging()
+    args = parse_args(argv)
+    try:
+        job(args)
+    except DataError as error:
+        report_failure(str(error))
+        return 1
+    return 0

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from exportintel.models.jobenv import configure_logging, report_failure, sm_path
+from exportintel.models.jobenv import run_script, sm_path
 from exportintel.models.reasons import load_catalogue
 from exportintel.models.scoring import load_model, model_directory, score_frame, to_table
-from exportintel.models.tabular import DataError, read_features
+from exportintel.models.tabular import read_features
 
 log = logging.getLogger("continuity.score")
 
@@ -76,14 +76,7 @@ def score(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging()
-    args = parse_args(argv)
-    try:
-        score(args)
-    except DataError as error:
-        report_failure(str(error))
-        return 1
-    return 0
+    return run_script(score, parse_args, argv)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from exportintel.models.estimators import XGBoostParams
-from exportintel.models.jobenv import configure_logging, report_failure, sm_path
+from exportintel.models.jobenv import run_script, sm_path
 from exportintel.models.screening import THRESHOLD
-from exportintel.models.tabular import DataError, read_features
+from exportintel.models.tabular import read_features
 from exportintel.models.training import (
     TrainingOptions,
     TrainingResult,
@@ -159,14 +159,7 @@ def train(args: argparse.Namespace) -> tuple[TrainingResult, dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging()
-    args = parse_args(argv)
-    try:
-        train(args)
-    except DataError as error:
-        report_failure(str(error))
-        return 1
-    return 0
+    return run_script(train, parse_args, argv)
 
 
 if __name__ == "__main__":
