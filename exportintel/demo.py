@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from exportintel.resources import Resources
+
+if TYPE_CHECKING:
+    from exportintel.local.emulation import EmulatedAws
 
 
 @contextmanager
@@ -41,19 +44,14 @@ def _generate(data: Path, scale: str, seed: int) -> None:
     print(generate(scale=scale, seed=seed, out=data).render())
 
 
-def _emulation(state: Path) -> Resources:
-    from exportintel.local.emulation import EmulatedAws, environ
-    from exportintel.local.server import start_detached
-    from exportintel.local.state import load_or_create_key
-    from exportintel.settings import LOCAL
+def _emulation(state: Path) -> EmulatedAws:
+    from exportintel.local.session import bring_up
 
-    server, started = start_detached(state)
-    aws = EmulatedAws(server.endpoint_url, LOCAL)
-    aws.provision(load_or_create_key(state))
-    os.environ.update(environ(server.endpoint_url, LOCAL.region))
-    print(f"   moto server {'started' if started else 'already running'} at "
+    emulation = bring_up(state, point_boto3=True)
+    server = emulation.server
+    print(f"   moto server {'started' if emulation.started else 'already running'} at "
           f"{server.endpoint_url} (pid {server.pid})")  # fmt: skip
-    return aws.resources
+    return emulation.aws
 
 
 def _ingest(data: Path, resources: Resources, state: Path) -> None:
@@ -75,20 +73,10 @@ def _ingest(data: Path, resources: Resources, state: Path) -> None:
               f"accepted {r.tally.accepted:>8,}  failed {r.tally.failed}")  # fmt: skip
 
 
-def _pump(resources: Resources, state: Path) -> None:
-    import boto3
+def _pump(aws: EmulatedAws, state: Path) -> None:
+    from exportintel.local.session import pump_for
 
-    from exportintel.local.pump import FileCheckpoints, Pump
-    from exportintel.local.state import CHECKPOINT_FILE
-
-    pump = Pump(
-        kinesis=boto3.client("kinesis"),
-        firehose=boto3.client("firehose"),
-        s3=boto3.client("s3"),
-        resources=resources,
-        checkpoints=FileCheckpoints(state / CHECKPOINT_FILE),
-    )
-    print("   " + pump.run_once().render())
+    print("   " + pump_for(aws, state).run_once().render())
 
 
 def _etl(resources: Resources, state: Path) -> None:
@@ -159,11 +147,12 @@ def run_demo(*, data: Path, scale: str = "small", seed: int = 7) -> int:
     with step(f"1/7 generate the {scale} synthetic data set (seed {seed}) into {data}"):
         _generate(data, scale, seed)
     with step("2/7 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
-        resources = _emulation(state)
+        aws = _emulation(state)
+        resources = aws.resources
     with step("3/7 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
         _ingest(data, resources, state)
     with step("4/7 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
-        _pump(resources, state)
+        _pump(aws, state)
     with step("5/7 curate raw into the lake with the Glue job's code under local Spark"):
         _etl(resources, state)
     with step("6/7 export continuity index: status and features (Glue jobs), training and "

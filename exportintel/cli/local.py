@@ -11,18 +11,14 @@ from exportintel.cli.target import state_dir as _state_dir
 
 
 def _local_up(args: argparse.Namespace) -> int:
-    from exportintel.local.emulation import EmulatedAws
-    from exportintel.local.server import start_detached
-    from exportintel.local.state import load_or_create_key
-    from exportintel.settings import LOCAL
+    from exportintel.local.session import bring_up
 
     state = _state_dir()
-    server, started = start_detached(state)
-    aws = EmulatedAws(server.endpoint_url, LOCAL)
-    inventory = aws.provision(load_or_create_key(state))
-    verb = "started" if started else "already running"
+    emulation = bring_up(state)
+    server = emulation.server
+    verb = "started" if emulation.started else "already running"
     print(f"emulation {verb} at {server.endpoint_url} (pid {server.pid}); state in {state}")
-    print(inventory.render())
+    print(emulation.inventory.render())
     print('point boto3 at it: eval "$(exportintel local env)"')
     return 0
 
@@ -68,18 +64,10 @@ def _local_pump(args: argparse.Namespace) -> int:
     import threading
 
     from exportintel.local.emulation import EmulatedAws
-    from exportintel.local.pump import FileCheckpoints, Pump
-    from exportintel.local.state import CHECKPOINT_FILE
+    from exportintel.local.session import pump_for
     from exportintel.settings import LOCAL
 
-    aws = EmulatedAws(_running_endpoint(), LOCAL)
-    pump = Pump(
-        kinesis=aws.client("kinesis"),
-        firehose=aws.client("firehose"),
-        s3=aws.client("s3"),
-        resources=aws.resources,
-        checkpoints=FileCheckpoints(_state_dir() / CHECKPOINT_FILE),
-    )
+    pump = pump_for(EmulatedAws(_running_endpoint(), LOCAL), _state_dir())
     if args.once:
         print(pump.run_once().render())
         return 0
