@@ -112,7 +112,8 @@ def _etl(resources: Resources, state: Path) -> None:
 
 def _continuity(resources: Resources, state: Path) -> Path:
     from exportintel.cli.models import render_metrics
-    from exportintel.continuity.local import LocalLake, derive, report, score, train
+    from exportintel.continuity.local import derive, report, score, train
+    from exportintel.local.lake import LocalLake
     from exportintel.settings import LOCAL
 
     lake = LocalLake(resources, state / "work")

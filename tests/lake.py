@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exportintel.continuity.local import LocalLake, ScoreRun, TrainedModel
+from exportintel.continuity.local import ScoreRun, TrainedModel
 from exportintel.etl.curate import RunSummary
 from exportintel.generate import GenerateSummary, generate
 from exportintel.ingest.runner import IngestClients, IngestReport, ingest
 from exportintel.local.emulation import EmulatedAws
+from exportintel.local.lake import LocalLake
 from exportintel.local.pump import Pump, PumpResult
 from exportintel.local.state import load_or_create_key
 from exportintel.resources import Resources

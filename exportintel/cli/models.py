@@ -13,7 +13,7 @@ MODELS = ("continuity",)
 
 
 def _lake(args: argparse.Namespace) -> Any:
-    from exportintel.continuity.local import LocalLake
+    from exportintel.local.lake import LocalLake
 
     resources = target.resolve(None)
     workdir = Path(args.workdir) if args.workdir else target.state_dir() / "work"
@@ -21,7 +21,8 @@ def _lake(args: argparse.Namespace) -> Any:
 
 
 def _derive(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import NotReady, derive
+    from exportintel.continuity.local import derive
+    from exportintel.local.lake import NotReady
 
     def show(summary: dict[str, Any]) -> None:
         labelled = f", {summary['labelled']:,} labelled" if "labelled" in summary else ""
@@ -36,7 +37,8 @@ def _derive(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import NotReady, train
+    from exportintel.continuity.local import train
+    from exportintel.local.lake import NotReady
     from exportintel.local.sagemaker import JobFailed
     from exportintel.settings import LOCAL
 
@@ -75,7 +77,8 @@ def render_metrics(metrics: dict[str, Any]) -> str:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import NotReady, score
+    from exportintel.continuity.local import score
+    from exportintel.local.lake import NotReady
     from exportintel.local.sagemaker import JobFailed
     from exportintel.settings import LOCAL
 
@@ -96,7 +99,8 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import NotReady, report
+    from exportintel.continuity.local import report
+    from exportintel.local.lake import NotReady
     from exportintel.settings import LOCAL
 
     out = Path(args.out) if args.out else target.state_dir() / "reports" / args.model

@@ -17,43 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from exportintel.continuity.derive import FEATURE_INPUTS
-from exportintel.etl.local_runner import Mirror, publish, pull
+from exportintel.local.lake import LocalLake, NotReady, has_data
 from exportintel.local.sagemaker import JobFolders, pack_model, run_job, script
-from exportintel.resources import Resources
 from exportintel.settings import EnvironmentSettings
 
 MODEL = "continuity"
 MODELS_PREFIX = f"models/{MODEL}"
 CURRENT = f"{MODELS_PREFIX}/current.json"
 DERIVED = ("export_status", "continuity_features")
-
-
-class NotReady(RuntimeError):
-    """An earlier step has not run: the message says which command runs it."""
-
-
-@dataclass(frozen=True)
-class LocalLake:
-    """The curated zone of the (emulated) S3 lake, mirrored table by table in a work folder."""
-
-    resources: Resources
-    workdir: Path
-
-    def mirror(self, table: str) -> Mirror:
-        bucket = self.resources.curated_bucket
-        return Mirror(bucket, f"{table}/", self.workdir / "curated" / table)
-
-    def pull(self, table: str) -> Path:
-        import boto3
-
-        mirror = self.mirror(table)
-        pull(boto3.client("s3"), mirror)
-        return mirror.folder
-
-    def publish(self, table: str) -> int:
-        import boto3
-
-        return publish(boto3.client("s3"), self.mirror(table))
 
 
 def derive(lake: LocalLake, *, on_table: Callable[[dict[str, Any]], None] = print) -> None:
@@ -63,7 +34,7 @@ def derive(lake: LocalLake, *, on_table: Callable[[dict[str, Any]], None] = prin
 
     curated = [t for t in FEATURE_INPUTS if t not in DERIVED]
     paths = {table: str(lake.pull(table)) for table in curated}
-    missing = [t for t in ("export_history", "exporters") if not _has_data(Path(paths[t]))]
+    missing = [t for t in ("export_history", "exporters") if not has_data(Path(paths[t]))]
     if missing:
         raise NotReady(f"no curated {', '.join(missing)} yet: run `exportintel etl` first")
     spark = spark_session("exportintel-local-continuity")
@@ -189,7 +160,7 @@ def report(lake: LocalLake, settings: EnvironmentSettings, out_dir: Path) -> Pat
 
     features = read_features(_features(lake))
     index_folder = lake.pull("continuity_index")
-    if not _has_data(index_folder):
+    if not has_data(index_folder):
         raise NotReady("no continuity_index table yet: run `exportintel score continuity`")
     index = pd.read_parquet(index_folder, partitioning=None)
     versions = sorted(set(index["model_version"]))
@@ -218,13 +189,9 @@ def report(lake: LocalLake, settings: EnvironmentSettings, out_dir: Path) -> Pat
 
 def _features(lake: LocalLake) -> Path:
     folder = lake.pull("continuity_features")
-    if not _has_data(folder):
+    if not has_data(folder):
         raise NotReady("no continuity_features table yet: run `exportintel derive continuity`")
     return folder
-
-
-def _has_data(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.rglob("*.parquet"))
 
 
 def _now() -> str:

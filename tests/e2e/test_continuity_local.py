@@ -10,11 +10,12 @@ import boto3
 import pandas as pd
 import pytest
 
-from exportintel.continuity.local import CURRENT, MODELS_PREFIX, LocalLake, NotReady, derive
+from exportintel.continuity.local import CURRENT, MODELS_PREFIX, derive
 from exportintel.continuity.local import report as write_continuity_report
 from exportintel.continuity.local import score as score_continuity
 from exportintel.contracts import get_contract
 from exportintel.contracts.validation import validate_record
+from exportintel.local.lake import LocalLake, NotReady
 from exportintel.models.tabular import read_features
 from exportintel.settings import LOCAL
 from tests.lake import SmallLake
