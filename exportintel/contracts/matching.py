@@ -375,4 +375,84 @@ MATCHING_BUYERS = Contract(
 )
 
 
-CONTRACTS: tuple[Contract, ...] = (INTERACTIONS, MATCHING_EXPORTERS, MATCHING_BUYERS)
+# Query side of a recommendation list: buyers for an exporter, or exporters for a buyer.
+RECOMMENDATION_DIRECTIONS = ("buyers_for_exporter", "exporters_for_buyer")
+
+
+def _probability(name: str, description: str) -> Field:
+    return Field(name=name, type=DBL, description=description, minimum=0, maximum=1,
+                 unit="probability")  # fmt: skip
+
+
+def _reasons(name: str, description: str) -> Field:
+    return Field(name=name, type=ARR, description=description, required=False)
+
+
+RECOMMENDATIONS = Contract(
+    name="recommendations",
+    description=(
+        "The stored top K candidates of every exporter (buyers) and of every buyer (exporters) "
+        "of a matching model, ranked by the reciprocal score, with the reasons and the shown "
+        "draw of one serving (exportintel.matching.scoring). Pairs already seen in the "
+        "training data and bad-credit buyers never appear."
+    ),
+    origin="derived",
+    owner="matching",
+    primary_key=("model_version", "direction", "exporter_id", "buyer_id"),
+    fields=(
+        _id("exporter_id", "Exporter of the pair", "exporter_id"),
+        _id("buyer_id", "Buyer of the pair", "buyer_id"),
+        Field(
+            name="direction",
+            type=STR,
+            description=(
+                "buyers_for_exporter: the exporter's list (rank among its buyers); "
+                "exporters_for_buyer: the buyer's list"
+            ),
+            allowed=RECOMMENDATION_DIRECTIONS,
+        ),
+        Field(
+            name="rank",
+            type=INT,
+            description="Position in the query firm's list by score, 1 = best",
+            minimum=1,
+        ),
+        _probability(
+            "score",
+            "Reciprocal score: harmonic mean of p_exporter and p_buyer (high only when both "
+            "sides are likely to engage)",
+        ),
+        _probability(
+            "p_exporter", "Calibrated probability that the exporter engages with the buyer"
+        ),
+        _probability("p_buyer", "Calibrated probability that the buyer engages with the exporter"),
+        Field(
+            name="shown_rank",
+            type=INT,
+            description=(
+                "Position among the recommendations drawn for one serving (Gumbel top-k over "
+                "the stored list, temperature explore); null when not drawn"
+            ),
+            required=False,
+            minimum=1,
+        ),
+        _reasons("reason_codes", "Reason codes, the strongest first (e.g. code_match:hs_codes)"),
+        _reasons("reason_values", "The pair's value behind each reason, same order"),
+        _reasons("reasons_en", "The reasons as sentences in English, same order"),
+        _reasons("reasons_ko", "The reasons as sentences in Korean, same order"),
+        Field(
+            name="model_version",
+            type=STR,
+            description="Version of the matching model that scored the pair",
+            format="identifier",
+        ),
+    ),
+)
+
+
+CONTRACTS: tuple[Contract, ...] = (
+    INTERACTIONS,
+    MATCHING_EXPORTERS,
+    MATCHING_BUYERS,
+    RECOMMENDATIONS,
+)
