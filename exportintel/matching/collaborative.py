@@ -19,7 +19,11 @@ dense item-item methods (EASE and other closed forms) need a 1M x 1M matrix. ALS
 O(nnz x f + (exporters + buyers) x f^2) per iteration and gives both directions (buyers for an
 exporter, exporters for a buyer) and the low-dimensional embeddings the ranker uses, from one
 fit. The retrieval of the top N is a dot product against every item in `implicit`'s batched
-top-k (chunked queries, float32).
+top-k (chunked queries, float32). Measured at the large scale on a synthetic power-law
+matrix (100k x 1M, 20M events, 16M distinct pairs) on two cores shared with other jobs (load
+average 11): the matrix in 7 s, the ALS fit (64 factors, 15 iterations) in 252 s, peak memory
+1.0 GB; the top 100 buyers of 2,000 exporters in 43 s (36 min for all 100k) and the top 100
+exporters of 2,000 buyers in 5.4 s (45 min for all 1M).
 
 Cold firms (no interaction before the as-of time) have no factor. They get one from their
 side features: the mean factor of the warm firms sharing each of their codes (HS codes at

@@ -474,8 +474,11 @@ class ContentModel:
             self.spec.codes or self.texts or self.spec.same or self.spec.price or self.spec.volume
         )
 
-    def pair_features(self, e: IntArray, b: IntArray) -> dict[str, FloatArray]:
-        """Every content feature of the pairs (e[i], b[i]), float32, NaN where unknown."""
+    def pair_features(
+        self, e: IntArray, b: IntArray, *, score_only: bool = False
+    ) -> dict[str, FloatArray]:
+        """Every content feature of the pairs (e[i], b[i]), float32, NaN where unknown;
+        `score_only`: just `content_score` (text similarity is the costly part it skips)."""
         out: dict[str, FloatArray] = {}
         score = np.zeros(len(e), dtype=np.float32)
         for match in self.spec.codes:
@@ -487,7 +490,8 @@ class ContentModel:
                 score += np.minimum(np.nan_to_num(shared), 1.0)
             out[f"codes_shared:{match.name}"] = shared
         for (e_col, _), (e_text, b_text) in zip(self.spec.texts, self.texts, strict=False):
-            out[f"text_similarity:{e_col}"] = row_dots(e_text, b_text, e, b)
+            if not score_only:
+                out[f"text_similarity:{e_col}"] = row_dots(e_text, b_text, e, b)
         for column, (e_codes, b_codes) in zip(self.spec.same, self.same, strict=True):
             left, right = e_codes[e], b_codes[b]
             flag = (left == right).astype(np.float32)
@@ -662,7 +666,7 @@ class ContentRetriever:
             stop = start + CHUNK_PAIRS
             q_ids, i_ids = queries[rows[start:stop]], items[start:stop]
             e, b = (q_ids, i_ids) if self.exporter_query else (i_ids, q_ids)
-            values[start:stop] = self.model.pair_features(e, b)["content_score"]
+            values[start:stop] = self.model.pair_features(e, b, score_only=True)["content_score"]
         return top_per_row(rows, items, values, len(queries), n)
 
 

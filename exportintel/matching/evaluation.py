@@ -21,8 +21,9 @@ interval from resampling query firms (the same draws for every model, so differe
 paired: `hybrid_minus` holds hybrid - baseline with its interval). Slices: cold queries (no
 interaction before the cutoff), cold items (relevance restricted to counterparts without one),
 and mutual relevance (both sides acted after the cutoff; needs `actor`). Exposure: over the
-lists of every query firm (or a stable sample of `max_queries`), the coverage (share of the
-other side shown at least once) and the Gini coefficient of how often each is shown. Fair
+lists of every query firm, the coverage (share of the other side shown at least once) and the
+Gini coefficient of how often each is shown. Above `max_queries` query firms a direction is
+judged on a stable uniform sample of them (metrics and exposure alike). Fair
 exploration is measured the same way for each level of `explore`.
 """
 
@@ -77,7 +78,7 @@ class EvaluationOptions:
     level: float = 0.95
     seed: int = 7
     explore_levels: tuple[float, ...] = (0.0, 0.5, 1.0)
-    max_queries: int = 50_000  # query firms ranked per direction for exposure
+    max_queries: int = 50_000  # query firms ranked per direction (a stable sample above)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -422,21 +423,17 @@ def _held_out_matrices(
     return relevant, mutual, counts
 
 
-def _queries(
-    model: MatchingModel, direction: Direction, relevant: sp.csr_matrix, options: EvaluationOptions
-) -> IntArray:
-    """Every query firm with a relevant pair, plus a stable sample of the others up to
-    `max_queries` (exposure is measured over all ranked query firms)."""
+def _queries(model: MatchingModel, direction: Direction, options: EvaluationOptions) -> IntArray:
+    """Every query firm of the direction, or a stable uniform sample of `max_queries` of them
+    when there are more: the metrics and the exposure are measured on the same firms."""
     firms = model.snapshot.firms
     n = len(firms.exporters) if direction == "exporter" else len(firms.buyers)
     eligible = np.ones(n, dtype=bool) if direction == "exporter" else ~firms.blocked
-    with_relevant = np.diff(relevant.indptr) > 0
-    chosen = np.flatnonzero(eligible & with_relevant)
-    others = np.flatnonzero(eligible & ~with_relevant)
-    room = max(options.max_queries - len(chosen), 0)
-    if len(others) > room:
-        others = others[np.argsort(stable_unit(others, options.seed), kind="stable")[:room]]
-    return np.sort(np.concatenate([chosen, others]))
+    chosen = np.flatnonzero(eligible)
+    if len(chosen) > options.max_queries:
+        order = np.argsort(stable_unit(chosen, options.seed), kind="stable")
+        chosen = np.sort(chosen[order[: options.max_queries]])
+    return chosen.astype(np.int64)
 
 
 def evaluate_direction(
@@ -449,7 +446,7 @@ def evaluate_direction(
     """Every model, slice, exposure and exploration level of one direction."""
     firms = model.snapshot.firms
     by_query = relevant_pairs if direction == "exporter" else relevant_pairs.T.tocsr()
-    queries = _queries(model, direction, by_query, options)
+    queries = _queries(model, direction, options)
     collected = _collect(model, direction, queries, options.k)
     relevant = by_query[queries]
     seen = model.snapshot.seen if direction == "exporter" else model.snapshot.seen.T.tocsr()

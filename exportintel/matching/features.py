@@ -113,7 +113,7 @@ class PoolSizes:
     cf: int = 100
     content: int = 100
     popular: int = 20
-    bucket: int = 5_000  # content: items kept per code (see content.py)
+    bucket: int = 2_000  # content: items kept per code (see content.py)
 
 
 # --------------------------------------------------------------------------- side schema

@@ -130,6 +130,9 @@ class ServingOptions:
     top_reasons: int = TOP_REASONS
     chunk: int = DEFAULT_CHUNK
     approximate_reasons: bool = False  # Saabas attributions instead of tree SHAP
+    # Reasons for the first `explain_top` ranks of each list and every pair drawn (tree SHAP
+    # is the costly part of scoring; the stored tail is rarely shown).
+    explain_top: int = 100
 
 
 def default_queries(model: MatchingModel, direction: Direction) -> IntArray:
@@ -167,17 +170,6 @@ def recommendation_tables(
         item = ranked.items[stored]
         e, b = (query, item) if direction == "exporter" else (item, query)
         scored = scored_of(ranked)
-        contributions = fitted.contributions(
-            ranked.features, scored, approximate=options.approximate_reasons
-        )
-        reasons = explain(
-            model.snapshot, e, b, ranked.features, contributions, top=options.top_reasons
-        )
-        offsets = pa.array(reasons.offsets, pa.int32())
-
-        def listed(values: list[Any], offsets: pa.Array = offsets) -> pa.Array:
-            return pa.ListArray.from_arrays(offsets, pa.array(values, pa.string()))
-
         picks = draw(
             ranked.score,
             options.shown,
@@ -186,6 +178,30 @@ def recommendation_tables(
             seed=options.seed,
         )
         shown = shown_ranks(picks, ranked.score.shape[1])[stored]
+        # Reasons for the top `explain_top` of each list and for every pair drawn.
+        explained = np.flatnonzero((slots < options.explain_top) | (shown > 0))
+        counts = np.zeros(len(e), dtype=np.int32)
+        codes: list[Any] = []
+        values: list[Any] = []
+        texts_en: list[Any] = []
+        texts_ko: list[Any] = []
+        if options.top_reasons > 0 and len(explained):
+            features = ranked.features.iloc[explained].reset_index(drop=True)
+            part = Scored(scored.score[explained], scored.p_own[explained],
+                          scored.p_other[explained])  # fmt: skip
+            contributions = fitted.contributions(
+                features, part, approximate=options.approximate_reasons
+            )
+            reasons = explain(model.snapshot, e[explained], b[explained], features,
+                              contributions, top=options.top_reasons)  # fmt: skip
+            counts[explained] = np.diff(reasons.offsets)
+            codes, values = reasons.codes, reasons.values
+            texts_en, texts_ko = reasons.en, reasons.ko
+        offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32), pa.int32())
+
+        def listed(items: list[Any], offsets: pa.Array = offsets) -> pa.Array:
+            return pa.ListArray.from_arrays(offsets, pa.array(items, pa.string()))
+
         p_own, p_other = scored.p_own, scored.p_other
         p_exporter, p_buyer = (p_own, p_other) if direction == "exporter" else (p_other, p_own)
         yield pa.table(
@@ -198,10 +214,10 @@ def recommendation_tables(
                 "p_exporter": pa.array(p_exporter, pa.float64()),
                 "p_buyer": pa.array(p_buyer, pa.float64()),
                 "shown_rank": pa.array(np.where(shown > 0, shown, 0), pa.int32(), mask=shown == 0),
-                "reason_codes": listed(reasons.codes),
-                "reason_values": listed(reasons.values),
-                "reasons_en": listed(reasons.en),
-                "reasons_ko": listed(reasons.ko),
+                "reason_codes": listed(codes),
+                "reason_values": listed(values),
+                "reasons_en": listed(texts_en),
+                "reasons_ko": listed(texts_ko),
                 "model_version": pa.array([model.version] * len(e), pa.string()),
             },
             schema=RECOMMENDATION_SCHEMA,

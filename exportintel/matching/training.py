@@ -75,7 +75,7 @@ class MatchingOptions:
     ranker: RankerParams = field(default_factory=RankerParams)
     label_days: float = 365.0
     label_windows: int = 2  # successive label windows the rankers learn from, latest first
-    max_groups: int = 20_000  # query firms per direction the rankers learn from
+    max_groups: int = 5_000  # query firms per direction and window the rankers learn from
     validation_share: float = 0.2
     min_side_groups: int = 20  # below this, one ranker for both sides
     candidates: int = LOCAL.matching_candidates  # stored per query firm

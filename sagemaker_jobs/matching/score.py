@@ -14,7 +14,8 @@ score (the reciprocal score: harmonic mean of both sides' engagement probabiliti
 p_buyer, shown_rank (1..--shown: the draw of one serving from the top K, Gumbel top-k with
 temperature --explore and --seed; --explore 0 is the plain top --shown; null when not drawn),
 reason_codes, reason_values, reasons_en, reasons_ko (the top --top-reasons reasons from the
-rankers' tree SHAP values), model_version. Firms are scored in chunks of --chunk, float32
+rankers' tree SHAP values, for the first --explain-top ranks and every pair drawn; empty lists
+elsewhere), model_version. Firms are scored in chunks of --chunk, float32
 features, so memory stays bounded at any scale.
 Failures: message on stderr and in SM_OUTPUT_DIR/failure, exit code 1.
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 from exportintel.matching.scoring import DEFAULT_CHUNK, ServingOptions, write_recommendations
 from exportintel.matching.training import read_model, write_json
-from exportintel.models.jobenv import configure_logging, report_failure, sm_path
+from exportintel.models.jobenv import run_script, sm_path
 from exportintel.models.scoring import model_directory
 from exportintel.models.tabular import DataError
 from exportintel.settings import LOCAL
@@ -62,6 +63,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top-reasons", type=int, default=3)
     parser.add_argument(
+        "--explain-top",
+        type=int,
+        default=None,
+        help="reasons for the first N ranks of each list and every pair drawn (default: K)",
+    )
+    parser.add_argument(
         "--chunk", type=int, default=DEFAULT_CHUNK, help="query firms scored at once"
     )
     parser.add_argument(
@@ -91,6 +98,7 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
         top_reasons=args.top_reasons,
         chunk=args.chunk,
         approximate_reasons=args.approximate_reasons,
+        explain_top=args.k if args.explain_top is None else args.explain_top,
     )
     output = Path(args.output_dir)
     summary = write_recommendations(model, output, options)
@@ -101,14 +109,7 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging()
-    args = parse_args(argv)
-    try:
-        score(args)
-    except DataError as error:
-        report_failure(str(error))
-        return 1
-    return 0
+    return run_script(score, parse_args, argv)
 
 
 if __name__ == "__main__":

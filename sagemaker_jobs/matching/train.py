@@ -51,7 +51,7 @@ from exportintel.matching.training import (
     write_json,
     write_model,
 )
-from exportintel.models.jobenv import configure_logging, report_failure, sm_path
+from exportintel.models.jobenv import run_script, sm_path
 from exportintel.models.tabular import DataError
 from exportintel.settings import LOCAL
 
@@ -148,7 +148,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     model.add_argument(
         "--max-groups",
         type=int,
-        default=20_000,
+        default=MatchingOptions().max_groups,
         help="query firms per direction and window the rankers learn from",
     )
     model.add_argument("--validation-share", type=_fraction, default=0.2)
@@ -245,14 +245,7 @@ def train(args: argparse.Namespace) -> tuple[MatchingModel, dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging()
-    args = parse_args(argv)
-    try:
-        train(args)
-    except DataError as error:
-        report_failure(str(error))
-        return 1
-    return 0
+    return run_script(train, parse_args, argv)
 
 
 if __name__ == "__main__":

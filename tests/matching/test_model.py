@@ -122,3 +122,13 @@ def test_interactions_alone_with_unfamiliar_values(world: World) -> None:
     assert lists.groupby("exporter_id").size().min() == 10
     assert not any(code.startswith(("code_match", "price")) for code in
                    lists["reason_codes"].explode().dropna())  # fmt: skip
+
+
+def test_reasons_cover_the_top_and_every_pair_drawn(model: MatchingModel) -> None:
+    options = ServingOptions(k=30, shown=10, explore=1.0, explain_top=5, chunk=64)
+    frame = recommendations(model, "exporter", options)
+    has_reasons = frame["reason_codes"].map(len) > 0
+    wanted = (frame["rank"] <= 5) | frame["shown_rank"].notna()
+    assert not has_reasons[~wanted].any()
+    assert has_reasons[wanted].mean() > 0.9
+    assert (frame.loc[frame["shown_rank"].notna(), "rank"] > 5).any()  # exploration reaches past the top 5
