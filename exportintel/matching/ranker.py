@@ -42,11 +42,14 @@ def grade(total: npt.ArrayLike) -> npt.NDArray[np.int32]:
 @dataclass(frozen=True)
 class RankerParams:
     objective: str = "rank:ndcg"
-    max_depth: int = 6
-    eta: float = 0.1
-    num_round: int = 300
-    early_stopping_rounds: int = 30
-    min_child_weight: float = 5.0
+    # Chosen on generated small data (seeds 7 and 8, NDCG@10 held out): depth 4 at eta 0.05
+    # ties depth 6 at eta 0.1 for exporters' lists and beats it for buyers' (0.180 against
+    # 0.174), and its tree SHAP costs a fifth.
+    max_depth: int = 4
+    eta: float = 0.05
+    num_round: int = 600
+    early_stopping_rounds: int = 50
+    min_child_weight: float = 10.0
     subsample: float = 0.8
     colsample_bytree: float = 0.8
     reg_lambda: float = 1.0

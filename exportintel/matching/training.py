@@ -1,20 +1,27 @@
-"""Fit the matching model: features as of an inner cutoff, labels after it, rankers, refit.
+"""Fit the matching model: features as of inner cutoffs, labels after them, rankers, refit.
 
 The protocol, in time order, so that no later event informs an earlier decision:
 
-1. the data ends at `as_of` (the end of the training window); the inner cutoff is
-   `label_days` earlier;
-2. an inner snapshot (`features.Snapshot`) is built from the interactions before the inner
-   cutoff only: decayed preferences, ALS, content, crosses, firm histories;
-3. for every query firm that engaged in the label window (the inner cutoff to `as_of`), per
-   direction (buyers for an exporter, exporters for a buyer), its candidates are generated from
-   the inner snapshot, and each candidate is labelled by the events of the label window: who
-   acted (`reciprocal`), graded (`ranker.grade`). Pairs already seen before the inner cutoff
-   are never candidates, exactly as at serving;
-4. query firms are split by a stable hash into training and held-back groups; the rankers are
-   fitted on the first (early stopping on the second), and their Platt maps on the second;
+1. the data ends at `as_of` (the end of the training window); label window w (1 to
+   `label_windows`) runs from `as_of` - w x `label_days` (its inner cutoff) for `label_days`;
+2. for each window, an inner snapshot (`features.Snapshot`) is built from the interactions
+   before its inner cutoff only: decayed preferences, ALS, content, crosses, interests, firm
+   histories;
+3. for every query firm that engaged in the window (at most `max_groups`, a stable sample),
+   per direction (buyers for an exporter, exporters for a buyer), its candidates come from the
+   inner snapshot and each is labelled by the events of the window: who acted (`reciprocal`),
+   graded (`ranker.grade`). Pairs seen before the inner cutoff are never candidates, exactly
+   as at serving;
+4. query firms are split by a stable hash into training and held-back groups (a firm's
+   windows stay together); the rankers are fitted on the first (early stopping on the second),
+   and their Platt maps on the second;
 5. the snapshot is rebuilt on every interaction up to `as_of`: the shipped model scores with
-   the freshest preferences and the rankers learned one window earlier.
+   the freshest preferences and the rankers learned on the windows before.
+
+Two windows rather than one: twice the groups to learn from, at the cost of one more snapshot.
+On generated small data (seed 7, an earlier feature set) recall@10 moved 0.072 -> 0.067 for
+exporters' lists and 0.284 -> 0.289 for buyers': within noise either way; the larger training
+set is kept for the scarcer groups of larger, sparser data.
 """
 
 from __future__ import annotations

@@ -24,14 +24,16 @@ def with_exporters(snapshot: Snapshot, exporters: pd.DataFrame) -> Snapshot:
     return dataclasses.replace(snapshot, content=content, exporters=exporters)
 
 
-def reasons_of(model: MatchingModel, snapshot: Snapshot, e: int, b: int) -> dict[str, Reason]:
-    """Reasons of the pair (e, b) in the buyers-for-exporter list, by code."""
+def reasons_of(
+    model: MatchingModel, snapshot: Snapshot, e: int, b: int, top: int = 3
+) -> dict[str, Reason]:
+    """The `top` reasons of the pair (e, b) in the buyers-for-exporter list, by code."""
     pair_e, pair_b = np.array([e]), np.array([b])
     features = snapshot.pair_frame(pair_e, pair_b, np.array([0]))
     fitted = model.directions["exporter"]
     scored = fitted.score(features)
     contributions = fitted.contributions(features, scored)
-    reasons = explain(snapshot, pair_e, pair_b, features, contributions, top=3).of(0)
+    reasons = explain(snapshot, pair_e, pair_b, features, contributions, top=top).of(0)
     return {r.code: r for r in reasons}
 
 
@@ -50,7 +52,8 @@ def test_a_price_that_fits_becomes_a_reason(model: MatchingModel) -> None:
     assert len(far), "the world should hold a buyer wanting the code far below the price"
     buyer = far.iloc[0]
     b = firms.buyer_positions([buyer["buyer_id"]])[0]
-    before = reasons_of(model, snapshot, e, b)
+    # Every code that lifts the score, not only the first three.
+    before = reasons_of(model, snapshot, e, b, top=50)
     assert "price_fit" not in before
 
     # Move one feature: the exporter's price range now holds the buyer's.
@@ -59,7 +62,7 @@ def test_a_price_that_fits_becomes_a_reason(model: MatchingModel) -> None:
         buyer["desired_price_min_usd"],
         buyer["desired_price_max_usd"],
     ]
-    after = reasons_of(model, with_exporters(snapshot, moved), e, b)
+    after = reasons_of(model, with_exporters(snapshot, moved), e, b, top=50)
     assert "price_fit" in after and after["price_fit"].contribution > 0
     assert after["price_fit"].value == "1.00"
     assert after["price_fit"].en == "price within the buyer's range"
