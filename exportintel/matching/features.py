@@ -36,7 +36,6 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from exportintel.contracts import registry as _registry  # noqa: F401  (before interactions)
 from exportintel.matching.collaborative import (
     CFParams,
     CollaborativeModel,
