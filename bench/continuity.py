@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 from bench.etl import Usage, _processes, generated, log, machine_info
 from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS
 from exportintel.local.sagemaker import JobFailed, JobFolders, pack_model, run_job, script
-from exportintel.settings import LOCAL
+from exportintel.settings import LOCAL, EnvironmentSettings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -308,9 +308,15 @@ def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if k != "model_version"}
 
 
-def train_and_score(*, features: Path, jobs: Path, repeat: int, threshold: float) -> dict[str, Any]:
-    """Train, then score with that model, `repeat` times; the figures of every job process."""
-    arguments = ["--threshold", str(threshold)]
+def train_and_score(
+    *, features: Path, jobs: Path, repeat: int, settings: EnvironmentSettings
+) -> dict[str, Any]:
+    """Train, then score with that model, `repeat` times, with the platform's arguments (as
+    `exportintel train|score continuity` passes them); the figures of every job process."""
+    from exportintel.continuity.local import scoring_arguments, training_arguments
+
+    arguments = training_arguments(settings)
+    score_arguments = scoring_arguments(settings)
     train_runs, score_runs = [], []
     first: dict[str, Any] | None = None
     identical = True
@@ -342,7 +348,7 @@ def train_and_score(*, features: Path, jobs: Path, repeat: int, threshold: float
                 job_name=f"bench-continuity-score-{i}",
                 channels={"score": features, "model": model},
                 root=score_root,
-                arguments=arguments,
+                arguments=score_arguments,
             )
         )
         log(f"score run {i}/{repeat}: {score_runs[-1]['seconds']:.1f} s")
@@ -354,6 +360,7 @@ def train_and_score(*, features: Path, jobs: Path, repeat: int, threshold: float
         "run_utc": _now(),
         "repeat": repeat,
         "arguments": arguments,
+        "score_arguments": score_arguments,
         "train": _summary(train_runs),
         "score": _summary(score_runs),
         "scored": {
@@ -670,7 +677,7 @@ def run(
             features=features,
             jobs=work / f"jobs-continuity-{scale}-{seed}",
             repeat=repeat,
-            threshold=LOCAL.continuity_risk_threshold,
+            settings=LOCAL,
         ),
     )
     results["machine"]["finished_utc"] = _now()

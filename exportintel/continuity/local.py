@@ -46,6 +46,16 @@ def derive(lake: LocalLake, *, on_table: Callable[[dict[str, Any]], None] = prin
     lake.publish("continuity_features")
 
 
+def training_arguments(settings: EnvironmentSettings) -> list[str]:
+    """The training job's arguments (SageMaker hyperparameters) from the settings."""
+    excluded = ",".join(settings.continuity_excluded_columns)
+    return ["--threshold", str(settings.continuity_risk_threshold), "--exclude-columns", excluded]
+
+
+def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
+    return ["--threshold", str(settings.continuity_risk_threshold)]
+
+
 @dataclass(frozen=True)
 class TrainedModel:
     version: str
@@ -69,12 +79,7 @@ def train(
         job_name=job_name,
         channels={"train": features},
         folders=folders,
-        arguments=[
-            "--threshold",
-            str(settings.continuity_risk_threshold),
-            "--exclude-columns",
-            ",".join(settings.continuity_excluded_columns),
-        ],
+        arguments=training_arguments(settings),
     )
     metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
     version = str(metrics["model_version"])
@@ -126,7 +131,7 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         job_name=f"score-{version}",
         channels={"score": features, "model": model},
         folders=folders,
-        arguments=["--threshold", str(settings.continuity_risk_threshold)],
+        arguments=scoring_arguments(settings),
     )
     scored = pd.read_parquet(folders.output_data / "index.parquet")
     table = index_table(scored, read_features(features))

@@ -24,6 +24,7 @@ from bench.continuity import (
     write_results,
 )
 from bench.etl import machine_info
+from exportintel.settings import LOCAL
 from tests.sagemaker.data import logistic_panel, write_channel
 
 MIB = 2**20
@@ -56,7 +57,7 @@ def test_job_figures_on_a_synthetic_panel(tmp_path: Path) -> None:
     features = write_channel(frame, tmp_path / "features")
 
     # When training and scoring run twice each, every job in its own wrapper process
-    jobs = train_and_score(features=features, jobs=tmp_path / "jobs", repeat=2, threshold=0.75)
+    jobs = train_and_score(features=features, jobs=tmp_path / "jobs", repeat=2, settings=LOCAL)
 
     # Then every run has positive time, CPU and peak memory, and the metrics are reproduced
     _check_jobs(jobs, repeat=2, rows=len(frame))
