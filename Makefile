@@ -71,5 +71,6 @@ clean: ## Remove generated data, synth output and the environment
 
 # A phony target: the bench/ folder of the same name would otherwise make it look up to date.
 .PHONY: bench
-bench: $(VENV)/.full ## ETL benchmark (1M and 10M events; long): figures into bench/results/
+bench: $(VENV)/.full ## Benchmarks (long: ETL at 1M and 10M events, continuity at large): bench/results/
 	$(PY) -m bench.etl
+	$(PY) -m bench.continuity
