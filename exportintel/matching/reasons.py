@@ -92,12 +92,12 @@ def _entry(label: tuple[str, str], low: tuple[str, str], high: tuple[str, str]) 
 SIDE_CATALOGUE: dict[str, ReasonText] = {
     "buyer:annual_revenue_usd": _entry(
         ("바이어 매출", "buyer revenue"),
-        ("소규모 바이어", "smaller buyer"),
+        ("매출이 평균보다 작은 바이어", "buyer smaller than most by revenue"),
         ("매출 규모가 큰 바이어", "large buyer by revenue"),
     ),
     "buyer:firm_age": _entry(
         ("바이어 업력", "buyer age"),
-        ("신생 바이어", "young buyer"),
+        ("업력이 평균보다 짧은 바이어", "buyer younger than most"),
         ("업력이 긴 바이어", "long-established buyer"),
     ),
     "buyer:employees": _entry(
@@ -136,6 +136,40 @@ class Reason:
 
 # Aggregates are made of other features; their parts are the reasons.
 NOT_REASONS = frozenset({"content_fit"})
+CONTENT_AGGREGATES = ("content_score", "content_score_gap")
+
+
+def _content_parts(names: list[str]) -> list[str]:
+    """The features `content_score` sums (content.ContentModel.pair_features)."""
+    return [
+        n
+        for n in names
+        if n.startswith(("code_level:", "same:"))
+        or n in ("price_fit", "volume_fit")
+        or (n.startswith("codes_shared:") and f"code_level:{n.partition(':')[2]}" not in names)
+    ]
+
+
+def split_content_score(features: pd.DataFrame, contributions: FloatArray) -> FloatArray:
+    """The contributions with those of `content_score` (and its gap) handed to its parts, in
+    proportion to each part's share of the pair's score: the content score is a sum, so its
+    effect is the effect of what it sums. Pairs with a zero score keep it (not a reason)."""
+    names = list(features.columns)
+    aggregates = [names.index(n) for n in CONTENT_AGGREGATES if n in names]
+    parts = _content_parts(names)
+    if not aggregates or not parts:
+        return contributions
+    values = np.column_stack([np.nan_to_num(features[n].to_numpy(dtype=np.float64)) for n in parts])
+    flat = [j for j, n in enumerate(parts) if n.startswith("codes_shared:")]
+    values[:, flat] = np.minimum(values[:, flat], 1.0)
+    total = values.sum(axis=1)
+    share = np.divide(values, total[:, None], out=np.zeros_like(values),
+                      where=total[:, None] > 0)  # fmt: skip
+    moved = contributions[:, aggregates].sum(axis=1)
+    out = np.array(contributions, dtype=np.float64, copy=True)
+    out[:, [names.index(n) for n in parts]] += moved[:, None] * share
+    out[np.ix_(total > 0, aggregates)] = 0.0
+    return out
 
 
 def reason_code(feature: str) -> str:
@@ -418,6 +452,7 @@ def explain(
     """Per pair, up to `top` reason codes with the largest positive summed contributions,
     largest first; a pair nothing lifts has no reason."""
     names = list(features.columns)
+    contributions = split_content_score(features, contributions)
     codes = [reason_code(n) for n in names]
     unique = sorted(set(codes))
     index = {c: i for i, c in enumerate(unique)}

@@ -131,4 +131,5 @@ def test_reasons_cover_the_top_and_every_pair_drawn(model: MatchingModel) -> Non
     wanted = (frame["rank"] <= 5) | frame["shown_rank"].notna()
     assert not has_reasons[~wanted].any()
     assert has_reasons[wanted].mean() > 0.9
-    assert (frame.loc[frame["shown_rank"].notna(), "rank"] > 5).any()  # exploration reaches past the top 5
+    # Exploration reaches past the top 5.
+    assert (frame.loc[frame["shown_rank"].notna(), "rank"] > 5).any()

@@ -11,7 +11,14 @@ import pytest
 
 from exportintel.matching.content import ContentModel
 from exportintel.matching.features import Snapshot
-from exportintel.matching.reasons import Batch, Reason, explain, reason_code, render
+from exportintel.matching.reasons import (
+    Batch,
+    Reason,
+    explain,
+    reason_code,
+    render,
+    split_content_score,
+)
 from exportintel.matching.training import MatchingModel
 
 pytestmark = pytest.mark.slow
@@ -127,3 +134,22 @@ def test_reasons_of_stored_lists_are_positive_and_ordered(model: MatchingModel) 
         assert all(v > 0 for v in values) and values == sorted(values, reverse=True)
         assert all(r.en and r.ko for r in reasons)
         assert "content_fit" not in {r.code for r in reasons}
+
+
+def test_the_content_score_is_handed_to_what_it_sums() -> None:
+    features = pd.DataFrame(
+        {
+            "code_level:hs_codes": [3.0, 0.0],
+            "price_fit": [1.0, 0.0],
+            "volume_fit": [0.0, 0.0],
+            "content_score": [4.0, 0.0],
+            "buyer_activity": [1.0, 1.0],
+        }
+    )
+    contributions = np.array([[0.1, 0.0, 0.0, 0.8, 0.05], [0.0, 0.0, 0.0, -0.2, 0.3]])
+    split = split_content_score(features, contributions)
+    # 3/4 of the content score's 0.8 to the HS level, 1/4 to the price; nothing left on it.
+    assert split[0].tolist() == pytest.approx([0.1 + 0.6, 0.2, 0.0, 0.0, 0.05])
+    # A pair with no content keeps it where it was (and it is never a reason).
+    assert split[1].tolist() == pytest.approx(contributions[1].tolist())
+    assert split[0].sum() == pytest.approx(contributions[0].sum())
