@@ -1,13 +1,15 @@
 """Why a pair is recommended: the features that lift its score most, in Korean and English.
 
 The reciprocal model gives each feature its first-order effect on ln(score)
-(`DirectionModel.contributions`, from the rankers' tree SHAP values). Features that say the
-same thing are summed into one reason code first (`price_fit` and `price_gap` are both the
-price; `cf_score` and its gap to the best candidate are both "firms like this one engaged"),
-then the codes with the largest positive sums are the reasons, each rendered with the pair's
-value: "HS 850440 matches", "price within the buyer's range", "KRW down 6% against USD over the
-past year". Codes of side columns the catalogue does not know render as the column's name, so
-any side table works; the exporter's stability and capability columns reuse the continuity
+(`DirectionModel.contributions`, from the rankers' tree SHAP values). The effect of
+`content_score`, a sum, goes to what it sums (HS levels, same categories, price and volume
+fit) in proportion to each part's share of the pair's score. Features that say the same thing
+are summed into one reason code (`price_fit` and `price_gap` are both the price; `cf_score`
+and its gap to the best candidate are both "firms like this one engaged"), then the codes with
+the largest positive sums are the reasons, each rendered with the pair's value: "HS 850440
+matches", "price within the buyer's range", "KRW down 6% against USD over the past year".
+Codes of side columns the catalogue does not know render as the column's name, so any side
+table works; the exporter's stability and capability columns reuse the continuity
 catalogue's texts (`exportintel.models.reasons`).
 """
 
