@@ -10,7 +10,6 @@ runs them after curation; run by hand, they take these defaults.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -21,9 +20,8 @@ from constructs import Construct
 from exportintel.contracts import get_contract
 from exportintel.contracts.tables import curated_table
 from exportintel.glue_jobs import DERIVED_JOBS, DerivedJob, path_option
-from exportintel.settings import EnvironmentSettings
 from infra.bundling import REPO_ROOT
-from infra.etl import GLUE_VERSION, INSTALLER_OPTIONS, Etl, acknowledge_job_basics, pascal
+from infra.etl import Etl, acknowledge_job_basics, pascal
 from infra.nag import acknowledge, wildcard_resource
 
 SUMMARY_PREFIX = "derived-runs/"
@@ -40,7 +38,6 @@ class DerivedJobs(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: EnvironmentSettings,
         etl: Etl,
         curated_bucket: s3.IBucket,
         artifacts_bucket: s3.IBucket,
@@ -72,28 +69,15 @@ class DerivedJobs(Construct):
                 path_option(table): curated_bucket.s3_url_for_object(_prefix(table))
                 for table in job.tables
             }
-            self.jobs[job.name] = glue.PySparkEtlJob(
+            self.jobs[job.name] = etl.spark_job(
                 self,
                 f"{pascal(job.name)}Job",
                 description=job.description,
                 role=role,
-                script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
-                glue_version=GLUE_VERSION,
-                worker_configuration=glue.WorkerConfiguration(
-                    worker_type=glue.WorkerType[settings.glue_worker_type.replace(".", "_")],
-                    number_of_workers=settings.glue_workers,
-                ),
-                timeout=Duration.minutes(settings.glue_timeout_minutes),
-                # A derived table is replaced whole: two runs at once would interleave files.
-                max_concurrent_runs=1,
-                max_retries=0,
-                security_configuration=etl.security_configuration,
-                continuous_logging=glue.ContinuousLoggingProps(enabled=True),
-                default_arguments={
+                script=script,
+                arguments={
                     **arguments,
                     "--summary-path": artifacts_bucket.s3_url_for_object(summary),
-                    "--additional-python-modules": ",".join(etl.wheel_urls),
-                    "--python-modules-installer-option": INSTALLER_OPTIONS,
                 },
             )
             self.roles[job.name] = role

@@ -225,34 +225,20 @@ class Etl(Construct):
             # Job bookmarks are encrypted client side with the key (CSE-KMS).
             key.grant_encrypt_decrypt(role)
             self.grant_job_basics(role)
-            job = glue.PySparkEtlJob(
+            job = self.spark_job(
                 self,
                 f"{pascal(name)}Job",
                 description=f"Curate {name}: raw JSON lines to {contract.zone} Parquet, "
                 "with quarantine",
                 role=role,
-                script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
-                glue_version=GLUE_VERSION,
-                worker_configuration=glue.WorkerConfiguration(
-                    worker_type=glue.WorkerType[settings.glue_worker_type.replace(".", "_")],
-                    number_of_workers=settings.glue_workers,
-                ),
-                timeout=Duration.minutes(settings.glue_timeout_minutes),
-                # One run per dataset at a time: runs merge into the same partitions.
-                max_concurrent_runs=1,
-                # Reruns are the orchestrator's decision; a rerun adds nothing already curated.
-                max_retries=0,
-                security_configuration=self.security_configuration,
-                continuous_logging=glue.ContinuousLoggingProps(enabled=True),
-                default_arguments={
+                script=script,
+                arguments={
                     "--dataset": name,
                     "--raw-path": raw_bucket.s3_url_for_object(f"{name}/"),
                     "--curated-path": target_bucket.s3_url_for_object(prefix),
                     "--quarantine-path": quarantine_bucket.s3_url_for_object(quarantine_prefix),
                     "--summary-path": artifacts_bucket.s3_url_for_object(SUMMARY_PREFIX),
                     "--key-secret-id": self.pseudonymisation_secret.secret_arn,
-                    "--additional-python-modules": ",".join(self.wheel_urls),
-                    "--python-modules-installer-option": INSTALLER_OPTIONS,
                 },
             )
             self.jobs[name] = job
@@ -268,6 +254,45 @@ class Etl(Construct):
                 artifacts_bucket=artifacts_bucket,
                 log_groups_arn=log_groups_arn,
             )
+
+    def spark_job(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        description: str,
+        role: iam.Role,
+        script: s3_assets.Asset,
+        arguments: dict[str, str],
+    ) -> glue.PySparkEtlJob:
+        """A Glue job of the platform: its Glue version, workers and timeout from settings, the
+        security configuration, continuous logs and the shipped wheels; `arguments` add its
+        own defaults."""
+        return glue.PySparkEtlJob(
+            scope,
+            id_,
+            description=description,
+            role=role,
+            script=glue.Code.from_bucket(script.bucket, script.s3_object_key),
+            glue_version=GLUE_VERSION,
+            worker_configuration=glue.WorkerConfiguration(
+                worker_type=glue.WorkerType[self.settings.glue_worker_type.replace(".", "_")],
+                number_of_workers=self.settings.glue_workers,
+            ),
+            timeout=Duration.minutes(self.settings.glue_timeout_minutes),
+            # One run per job at a time: curation merges into the same partitions and a
+            # derived table is replaced whole, so two runs at once would interleave files.
+            max_concurrent_runs=1,
+            # Reruns are the orchestrator's decision; a rerun adds nothing already curated.
+            max_retries=0,
+            security_configuration=self.security_configuration,
+            continuous_logging=glue.ContinuousLoggingProps(enabled=True),
+            default_arguments={
+                **arguments,
+                "--additional-python-modules": ",".join(self.wheel_urls),
+                "--python-modules-installer-option": INSTALLER_OPTIONS,
+            },
+        )
 
     def grant_job_basics(self, role: iam.Role) -> None:
         """What every Glue job of the platform needs besides its data: the shipped wheels,

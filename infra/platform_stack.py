@@ -77,7 +77,6 @@ class PlatformStack(Stack):
         self.derived_jobs = DerivedJobs(
             self,
             "DerivedJobs",
-            settings=settings,
             etl=self.etl,
             curated_bucket=self.data_lake.curated_bucket,
             artifacts_bucket=self.data_lake.artifacts_bucket,
