@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
+from bench import results_files
 from bench.etl import Usage, _processes, generated, log, machine_info
 from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS
 from exportintel.local.sagemaker import JobFailed, JobFolders, pack_model, run_job, script
@@ -51,7 +52,7 @@ from exportintel.settings import LOCAL, EnvironmentSettings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_files.RESULTS
 DEFAULT_WORK = Path(__file__).resolve().parent.parent / "data" / "bench"
 KEY = b"k" * 32
 MODEL = "continuity"
@@ -572,18 +573,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 def write_results(results: dict[str, Any], folder: Path = RESULTS) -> tuple[Path, Path]:
     """`continuity-<UTC date>.json` and `continuity-latest.md`, each replaced in one step."""
-    folder.mkdir(parents=True, exist_ok=True)
-    day = results["machine"]["date_utc"][:10]
-    written = []
-    for path, text in (
-        (folder / f"continuity-{day}.json", json.dumps(results, indent=2) + "\n"),
-        (folder / "continuity-latest.md", render_markdown(results)),
-    ):
-        partial = path.with_name(path.name + ".tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-        written.append(path)
-    return written[0], written[1]
+    return results_files.write_results("continuity", results, render_markdown, folder)
 
 
 # --- Command --------------------------------------------------------------------------------------

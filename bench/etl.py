@@ -46,6 +46,7 @@ from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
+from bench import results_files
 from exportintel.contracts import get_contract
 from exportintel.contracts.model import Contract, FieldType, Treatment
 from exportintel.contracts.tables import curated_table
@@ -59,7 +60,7 @@ from exportintel.query import folder_resolver, referenced_tables, run_local, tra
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_files.RESULTS
 DEFAULT_WORK = Path(__file__).resolve().parent.parent / "data" / "bench"
 KEY = hashlib.sha256(b"exportintel benchmark key").digest()
 EVENTS = "web_events"
@@ -794,18 +795,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 def write_results(results: dict[str, Any], folder: Path = RESULTS) -> tuple[Path, Path]:
     """`etl-<UTC date>.json` and `etl-latest.md`, each replaced in one step."""
-    folder.mkdir(parents=True, exist_ok=True)
-    day = results["machine"]["date_utc"][:10]
-    written = []
-    for path, text in (
-        (folder / f"etl-{day}.json", json.dumps(results, indent=2) + "\n"),
-        (folder / "etl-latest.md", render_markdown(results)),
-    ):
-        partial = path.with_name(path.name + ".tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-        written.append(path)
-    return written[0], written[1]
+    return results_files.write_results("etl", results, render_markdown, folder)
 
 
 # --- Command --------------------------------------------------------------------------------------
