@@ -18,29 +18,23 @@ table (S3 URIs in Glue, local folders offline):
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 
 
 def main(argv: Sequence[str]) -> int:
-    from exportintel.continuity.derive import derive_features, job_arguments, table_paths
-    from exportintel.etl.io import write_text
-    from exportintel.etl.session import spark_session
+    from exportintel.continuity.derive import derive_features, observation_window
+    from exportintel.etl.derived_job import run_derived_job
     from exportintel.glue_jobs import CONTINUITY_FEATURES
 
-    args = job_arguments(CONTINUITY_FEATURES, argv)
-    summary = derive_features(
-        spark_session("derive-continuity_features"),
-        table_paths(args, CONTINUITY_FEATURES),
-        first_year=args.first_year,
-        last_year=args.last_year,
+    return run_derived_job(
+        CONTINUITY_FEATURES,
+        argv,
+        lambda spark, paths, args: derive_features(
+            spark, paths, first_year=args.first_year, last_year=args.last_year
+        ),
+        observation_window,
     )
-    text = json.dumps(summary, indent=2)
-    if args.summary_path:
-        write_text(args.summary_path, text)
-    print(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -15,29 +15,23 @@ Arguments (Glue style, `--name value`; unknown Glue arguments are ignored):
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 
 
 def main(argv: Sequence[str]) -> int:
-    from exportintel.continuity.derive import derive_export_status, job_arguments, table_paths
-    from exportintel.etl.io import write_text
-    from exportintel.etl.session import spark_session
+    from exportintel.continuity.derive import derive_export_status, observation_window
+    from exportintel.etl.derived_job import run_derived_job
     from exportintel.glue_jobs import EXPORT_STATUS
 
-    args = job_arguments(EXPORT_STATUS, argv)
-    summary = derive_export_status(
-        spark_session("derive-export_status"),
-        table_paths(args, EXPORT_STATUS),
-        first_year=args.first_year,
-        last_year=args.last_year,
+    return run_derived_job(
+        EXPORT_STATUS,
+        argv,
+        lambda spark, paths, args: derive_export_status(
+            spark, paths, first_year=args.first_year, last_year=args.last_year
+        ),
+        observation_window,
     )
-    text = json.dumps(summary, indent=2)
-    if args.summary_path:
-        write_text(args.summary_path, text)
-    print(text)
-    return 0
 
 
 if __name__ == "__main__":

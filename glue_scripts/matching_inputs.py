@@ -22,39 +22,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Sequence
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    from exportintel.glue_jobs import MATCHING_INPUTS, path_option
-
-    parser = argparse.ArgumentParser(prog=MATCHING_INPUTS.script, description=__doc__)
-    for table in MATCHING_INPUTS.tables:
-        parser.add_argument(path_option(table), required=True)
+def as_of_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat)
-    parser.add_argument("--summary-path")
-    args, _glue_arguments = parser.parse_known_args(argv)
-    return args
 
 
 def main(argv: Sequence[str]) -> int:
-    from exportintel.etl.io import write_text
-    from exportintel.etl.session import spark_session
+    from exportintel.etl.derived_job import run_derived_job
     from exportintel.glue_jobs import MATCHING_INPUTS
     from exportintel.matching.derive import derive_matching_inputs
 
-    args = parse_args(argv)
-    paths = {table: getattr(args, f"{table}_path") for table in MATCHING_INPUTS.tables}
-    summary = derive_matching_inputs(
-        spark_session("derive-matching-inputs"), paths, as_of=args.as_of
+    return run_derived_job(
+        MATCHING_INPUTS,
+        argv,
+        lambda spark, paths, args: derive_matching_inputs(spark, paths, as_of=args.as_of),
+        as_of_option,
     )
-    text = json.dumps(summary, indent=2)
-    if args.summary_path:
-        write_text(args.summary_path, text)
-    print(text)
-    return 0
 
 
 if __name__ == "__main__":

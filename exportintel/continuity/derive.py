@@ -8,34 +8,22 @@ and local folders offline.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS, DerivedJob, path_option
+from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS
 
 STATUS_INPUTS = EXPORT_STATUS.reads
 FEATURE_INPUTS = CONTINUITY_FEATURES.reads
 
 
-def job_arguments(job: DerivedJob, argv: Sequence[str]) -> argparse.Namespace:
-    """Glue-style `--name value` arguments of a derived-table job: one `--<table>-path` per
-    table read or written, the observation window and an optional summary location.
-    Arguments Glue adds on its own (`--JOB_NAME`, bookmarks, metrics) are ignored."""
-    parser = argparse.ArgumentParser(prog=job.script, description=job.description)
-    for table in job.tables:
-        parser.add_argument(path_option(table), required=True)
+def observation_window(parser: argparse.ArgumentParser) -> None:
+    """The continuity jobs' own options: the observed data years."""
     parser.add_argument("--first-year", type=int, help="default: first year of export_history")
     parser.add_argument("--last-year", type=int, help="default: last year of export_history")
-    parser.add_argument("--summary-path", help="where the run summary JSON goes (optional)")
-    args, _glue_arguments = parser.parse_known_args(argv)
-    return args
-
-
-def table_paths(args: argparse.Namespace, job: DerivedJob) -> dict[str, str]:
-    return {table: getattr(args, f"{table}_path") for table in job.tables}
 
 
 def derive_export_status(
