@@ -23,6 +23,36 @@ def sm_path(variable: str, fallback: str) -> str:
     return os.environ.get(variable) or fallback
 
 
+def training_paths(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """`--train`, `--model-dir`, `--output-data-dir` of a training job, defaulting to the
+    SageMaker environment; the group is returned for the job's own file names."""
+    paths = parser.add_argument_group("paths (default: the SageMaker environment)")
+    paths.add_argument("--train", default=sm_path("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
+    paths.add_argument("--model-dir", default=sm_path("SM_MODEL_DIR", "/opt/ml/model"))
+    paths.add_argument(
+        "--output-data-dir", default=sm_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
+    )
+    return paths
+
+
+def scoring_paths(
+    parser: argparse.ArgumentParser, channels: Sequence[str] = ()
+) -> argparse._ArgumentGroup:
+    """`--<channel>` per data channel, `--model-dir` (the `model` channel: a training job's
+    model folder or its model.tar.gz) and `--output-dir` of a scoring job."""
+    paths = parser.add_argument_group("paths (default: the SageMaker environment)")
+    for channel in channels:
+        paths.add_argument(
+            f"--{channel}",
+            default=sm_path(f"SM_CHANNEL_{channel.upper()}", f"/opt/ml/input/data/{channel}"),
+        )
+    paths.add_argument(
+        "--model-dir", default=sm_path("SM_CHANNEL_MODEL", "/opt/ml/input/data/model")
+    )
+    paths.add_argument("--output-dir", default=sm_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
+    return paths
+
+
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stdout)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from exportintel.models.jobenv import run_script, sm_path
+from exportintel.models.jobenv import run_script, scoring_paths
 from exportintel.models.reasons import load_catalogue
 from exportintel.models.scoring import load_model, model_directory, score_frame, to_table
 from exportintel.models.tabular import read_features
@@ -39,14 +39,9 @@ log = logging.getLogger("continuity.score")
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Score firms with the export continuity index.")
-    parser.add_argument("--score", default=sm_path("SM_CHANNEL_SCORE", "/opt/ml/input/data/score"))
-    parser.add_argument(
-        "--model-dir", default=sm_path("SM_CHANNEL_MODEL", "/opt/ml/input/data/model")
+    scoring_paths(parser, channels=("score",)).add_argument(
+        "--features-file", default="features.parquet"
     )
-    parser.add_argument(
-        "--output-dir", default=sm_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
-    )
-    parser.add_argument("--features-file", default="features.parquet")
     parser.add_argument("--threshold", type=float, default=None,
                         help="risk group: index below this (default: model.json)")  # fmt: skip
     parser.add_argument("--model", choices=("chosen", "lr", "xgboost"), default="chosen")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from exportintel.models.estimators import XGBoostParams
-from exportintel.models.jobenv import run_script, sm_path
+from exportintel.models.jobenv import run_script, training_paths
 from exportintel.models.screening import THRESHOLD
 from exportintel.models.tabular import read_features
 from exportintel.models.training import (
@@ -60,12 +60,7 @@ def _names(text: str) -> tuple[str, ...]:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the export continuity index.")
-    paths = parser.add_argument_group("paths (default: the SageMaker environment)")
-    paths.add_argument("--train", default=sm_path("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
-    paths.add_argument("--model-dir", default=sm_path("SM_MODEL_DIR", "/opt/ml/model"))
-    paths.add_argument(
-        "--output-data-dir", default=sm_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
-    )
+    paths = training_paths(parser)
     paths.add_argument("--features-file", default="features.parquet")
 
     split = parser.add_argument_group("split and evaluation")

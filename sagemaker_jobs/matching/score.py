@@ -32,7 +32,7 @@ from typing import Any
 
 from exportintel.matching.scoring import DEFAULT_CHUNK, ServingOptions, write_recommendations
 from exportintel.matching.training import read_model, write_json
-from exportintel.models.jobenv import run_script, sm_path
+from exportintel.models.jobenv import run_script, scoring_paths
 from exportintel.models.scoring import model_directory
 from exportintel.models.tabular import DataError
 from exportintel.settings import LOCAL
@@ -42,12 +42,7 @@ log = logging.getLogger("matching.score")
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Recommend buyers and exporters.")
-    parser.add_argument(
-        "--model-dir", default=sm_path("SM_CHANNEL_MODEL", "/opt/ml/input/data/model")
-    )
-    parser.add_argument(
-        "--output-dir", default=sm_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
-    )
+    scoring_paths(parser)
     parser.add_argument(
         "--k", type=int, default=LOCAL.matching_candidates, help="candidates stored per firm"
     )

@@ -51,7 +51,7 @@ from exportintel.matching.training import (
     write_json,
     write_model,
 )
-from exportintel.models.jobenv import run_script, sm_path
+from exportintel.models.jobenv import run_script, training_paths
 from exportintel.models.tabular import DataError
 from exportintel.settings import LOCAL
 
@@ -74,12 +74,7 @@ def _positive(text: str) -> float:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the exporter-buyer matching model.")
-    paths = parser.add_argument_group("paths (default: the SageMaker environment)")
-    paths.add_argument("--train", default=sm_path("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
-    paths.add_argument("--model-dir", default=sm_path("SM_MODEL_DIR", "/opt/ml/model"))
-    paths.add_argument(
-        "--output-data-dir", default=sm_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
-    )
+    paths = training_paths(parser)
     paths.add_argument("--interactions-file", default=INTERACTIONS_FILE)
     paths.add_argument("--exporters-file", default=EXPORTERS_FILE)
     paths.add_argument("--buyers-file", default=BUYERS_FILE)
