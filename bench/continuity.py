@@ -141,27 +141,42 @@ def _usage(usage: Usage, seconds: float, footprint: Footprint | None = None) -> 
 
 def curate(spark: SparkSession, *, source: Path, lake: Path) -> dict[str, Any]:
     """The eight curated tables the features read, from the generated lines; timed per dataset."""
+    shutil.rmtree(lake, ignore_errors=True)
+    warm_up(spark, source=source, lake=lake)
+    datasets = {name: curate_measured(spark, name, source=source, lake=lake) for name in CURATED}
+    return combined(datasets)
+
+
+def warm_up(spark: SparkSession, *, source: Path, lake: Path) -> None:
+    """One unmeasured curation of the smallest input into a scratch lake beside `lake`: the
+    first job of a session pays for JIT and Python worker start-up."""
     from exportintel.etl.local_runner import curate_folder
 
-    shutil.rmtree(lake, ignore_errors=True)
-    # The first job of a session pays for JIT and Python worker start-up: not measured.
     warmup = lake.with_name(lake.name + "-warmup")
     curate_folder(spark, data=source, lake=warmup, key=KEY, datasets=[WARMUP])
     shutil.rmtree(warmup)
-    datasets = {}
-    for name in CURATED:
-        with Usage(tree=True) as usage, Footprint() as footprint:
-            started = time.perf_counter()
-            summary = curate_folder(spark, data=source, lake=lake, key=KEY, datasets=[name])[name]
-            seconds = time.perf_counter() - started
-        datasets[name] = {
-            **_usage(usage, seconds, footprint),
-            "read": summary.read,
-            "written": summary.written,
-            "quarantined": summary.quarantined,
-            "duplicates": summary.duplicates,
-        }
-        log(f"curated {name}: {summary.written:,} rows in {seconds:.1f} s")
+
+
+def curate_measured(spark: SparkSession, name: str, *, source: Path, lake: Path) -> dict[str, Any]:
+    """One dataset curated with `curate_folder` into `lake`: its time, memory and row counts."""
+    from exportintel.etl.local_runner import curate_folder
+
+    with Usage(tree=True) as usage, Footprint() as footprint:
+        started = time.perf_counter()
+        summary = curate_folder(spark, data=source, lake=lake, key=KEY, datasets=[name])[name]
+        seconds = time.perf_counter() - started
+    log(f"curated {name}: {summary.written:,} rows in {seconds:.1f} s")
+    return {
+        **_usage(usage, seconds, footprint),
+        "read": summary.read,
+        "written": summary.written,
+        "quarantined": summary.quarantined,
+        "duplicates": summary.duplicates,
+    }
+
+
+def combined(datasets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The curation of several datasets: summed times, the highest peaks, and each dataset."""
     return {
         "seconds": sum(d["seconds"] for d in datasets.values()),
         "cpu_seconds": _sum_or_none([d["cpu_seconds"] for d in datasets.values()]),
@@ -212,6 +227,7 @@ def derive(spark: SparkSession, *, lake: Path) -> dict[str, Any]:
 
 def _job_in_wrapper(
     conn: Connection,
+    model: str,
     name: str,
     job_name: str,
     channels: dict[str, Path],
@@ -227,7 +243,7 @@ def _job_in_wrapper(
     failure = None
     try:
         run_job(
-            script(MODEL, name),
+            script(model, name),
             job_name=job_name,
             channels=channels,
             folders=JobFolders(root),
@@ -249,15 +265,21 @@ def _job_in_wrapper(
 
 
 def measured_job(
-    name: str, *, job_name: str, channels: dict[str, Path], root: Path, arguments: list[str]
+    name: str,
+    *,
+    job_name: str,
+    channels: dict[str, Path],
+    root: Path,
+    arguments: list[str],
+    model: str = MODEL,
 ) -> dict[str, Any]:
-    """Run `sagemaker_jobs/continuity/<name>.py` through `run_job` in a fresh wrapper process."""
+    """Run `sagemaker_jobs/<model>/<name>.py` through `run_job` in a fresh wrapper process."""
     shutil.rmtree(root, ignore_errors=True)
     context = multiprocessing.get_context("spawn")  # a clean process: no Spark, no fork state
     receive, send = context.Pipe(duplex=False)
     load = os.getloadavg()[0]
     wrapper = context.Process(
-        target=_job_in_wrapper, args=(send, name, job_name, channels, root, arguments)
+        target=_job_in_wrapper, args=(send, model, name, job_name, channels, root, arguments)
     )
     wrapper.start()
     send.close()
