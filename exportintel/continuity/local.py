@@ -9,7 +9,6 @@ that scores.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from exportintel.continuity.derive import FEATURE_INPUTS
+from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.local.sagemaker import JobFolders, pack_model, run_job, script
+from exportintel.local.sagemaker import JobFolders, run_job, script
 from exportintel.settings import EnvironmentSettings
 
 MODEL = "continuity"
-MODELS_PREFIX = f"models/{MODEL}"
+MODELS_PREFIX = models.models_prefix(MODEL)
 CURRENT = f"{MODELS_PREFIX}/current.json"
 DERIVED = ("export_status", "continuity_features")
 
@@ -69,10 +69,8 @@ def train(
 ) -> TrainedModel:
     """The training job over the curated `continuity_features` table; the model becomes
     the current one."""
-    import boto3
-
     features = _features(lake)
-    job_name = job_name or f"{MODEL}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    job_name = job_name or models.job_name(MODEL)
     folders = JobFolders(lake.workdir / "jobs" / job_name)
     run_job(
         script(MODEL, "train"),
@@ -83,15 +81,7 @@ def train(
     )
     metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
     version = str(metrics["model_version"])
-    s3 = boto3.client("s3")
-    bucket, prefix = lake.resources.artifacts_bucket, f"{MODELS_PREFIX}/{version}"
-    archive = pack_model(folders.model, folders.root / "model.tar.gz")
-    s3.upload_file(str(archive), bucket, f"{prefix}/model.tar.gz")
-    for path in sorted(folders.output_data.iterdir()):
-        s3.upload_file(str(path), bucket, f"{prefix}/output/{path.name}")
-    model_uri = f"s3://{bucket}/{prefix}/model.tar.gz"
-    current = {"model_version": version, "model_uri": model_uri, "trained_at": _now()}
-    s3.put_object(Bucket=bucket, Key=CURRENT, Body=json.dumps(current, indent=2).encode())
+    model_uri = models.register(lake, MODEL, version, folders)
     return TrainedModel(version, metrics, folders, model_uri)
 
 
@@ -106,7 +96,6 @@ class ScoreRun:
 def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
     """The scoring job with the current model over every firm-year of the features; the
     `continuity_index` table is replaced with its rows."""
-    import boto3
     import pandas as pd
 
     from exportintel.continuity.index import index_table
@@ -115,17 +104,9 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
     from exportintel.models.tabular import read_features
 
     features = _features(lake)
-    s3 = boto3.client("s3")
-    bucket = lake.resources.artifacts_bucket
-    try:
-        current = json.loads(s3.get_object(Bucket=bucket, Key=CURRENT)["Body"].read())
-    except s3.exceptions.NoSuchKey:
-        raise NotReady("no continuity model yet: run `exportintel train continuity`") from None
-    version = str(current["model_version"])
+    model = lake.workdir / "jobs" / "score-input" / "model"
+    version = models.fetch_current(lake, MODEL, model)
     folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
-    model = folders.root / "input" / "model"
-    model.mkdir(parents=True, exist_ok=True)
-    s3.download_file(bucket, f"{MODELS_PREFIX}/{version}/model.tar.gz", str(model / "model.tar.gz"))
     run_job(
         script(MODEL, "score"),
         job_name=f"score-{version}",
@@ -139,10 +120,8 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         table, get_contract("continuity_index"), lake.mirror("continuity_index").folder
     )
     lake.publish("continuity_index")
-    s3.upload_file(
-        str(folders.output_data / "index.parquet"),
-        bucket,
-        f"{MODELS_PREFIX}/{version}/scores/index.parquet",
+    models.upload_output(
+        lake, MODEL, version, folders.output_data / "index.parquet", "scores/index.parquet"
     )
     by_year = {
         int(year): (len(group), int(group["risk_group"].sum()))
@@ -173,7 +152,8 @@ def report(lake: LocalLake, settings: EnvironmentSettings, out_dir: Path) -> Pat
         raise NotReady(f"the index holds several model versions {versions}: score again")
     version = versions[0]
     s3 = boto3.client("s3")
-    bucket, prefix = lake.resources.artifacts_bucket, f"{MODELS_PREFIX}/{version}/output"
+    bucket = lake.resources.artifacts_bucket
+    prefix = f"{models.version_prefix(MODEL, version)}/output"
     training = lake.workdir / "reports" / version
     training.mkdir(parents=True, exist_ok=True)
     for name in ("metrics.json", "test_predictions.parquet"):
@@ -197,7 +177,3 @@ def _features(lake: LocalLake) -> Path:
     if not has_data(folder):
         raise NotReady("no continuity_features table yet: run `exportintel derive continuity`")
     return folder
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,91 @@
+"""Model versions in the (emulated) artifacts bucket, as the pipeline keeps them in AWS.
+
+`models/<model>/<version>/model.tar.gz` and `.../output/<file>` per training run, and
+`models/<model>/current.json` naming the version that scores. Training registers a version
+and makes it current; scoring fetches the current one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from exportintel.local.lake import LocalLake, NotReady
+from exportintel.local.sagemaker import JobFolders, pack_model
+
+
+def models_prefix(model: str) -> str:
+    return f"models/{model}"
+
+
+def version_prefix(model: str, version: str) -> str:
+    return f"{models_prefix(model)}/{version}"
+
+
+def job_name(model: str) -> str:
+    """A training job name, unique per second, which becomes the model version."""
+    return f"{model}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+
+
+def register(lake: LocalLake, model: str, version: str, folders: JobFolders) -> str:
+    """Upload a training job's model (packed as SageMaker packs it) and its output files
+    under the version's prefix, and make it the current version; returns the model URI."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    bucket, prefix = lake.resources.artifacts_bucket, version_prefix(model, version)
+    archive = pack_model(folders.model, folders.root / "model.tar.gz")
+    s3.upload_file(str(archive), bucket, f"{prefix}/model.tar.gz")
+    for path in sorted(folders.output_data.iterdir()):
+        if path.is_file():
+            s3.upload_file(str(path), bucket, f"{prefix}/output/{path.name}")
+    model_uri = f"s3://{bucket}/{prefix}/model.tar.gz"
+    trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    current = {"model_version": version, "model_uri": model_uri, "trained_at": trained_at}
+    s3.put_object(
+        Bucket=bucket,
+        Key=f"{models_prefix(model)}/current.json",
+        Body=json.dumps(current, indent=2).encode(),
+    )
+    return model_uri
+
+
+def current_version(lake: LocalLake, model: str) -> dict[str, Any]:
+    """`current.json` of the model; `NotReady` when no version was trained."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    key = f"{models_prefix(model)}/current.json"
+    try:
+        body = s3.get_object(Bucket=lake.resources.artifacts_bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        raise NotReady(f"no {model} model yet: run `exportintel train {model}`") from None
+    current: dict[str, Any] = json.loads(body)
+    return current
+
+
+def fetch_current(lake: LocalLake, model: str, folder: Path) -> str:
+    """Download the current version's model.tar.gz into `folder` (a scoring job's `model`
+    channel); returns the version."""
+    import boto3
+
+    version = str(current_version(lake, model)["model_version"])
+    folder.mkdir(parents=True, exist_ok=True)
+    boto3.client("s3").download_file(
+        lake.resources.artifacts_bucket,
+        f"{version_prefix(model, version)}/model.tar.gz",
+        str(folder / "model.tar.gz"),
+    )
+    return version
+
+
+def upload_output(lake: LocalLake, model: str, version: str, path: Path, key: str) -> str:
+    """A scoring or report file stored beside the version (`<version>/<key>`)."""
+    import boto3
+
+    bucket = lake.resources.artifacts_bucket
+    full_key = f"{version_prefix(model, version)}/{key}"
+    boto3.client("s3").upload_file(str(path), bucket, full_key)
+    return f"s3://{bucket}/{full_key}"
