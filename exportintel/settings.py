@@ -126,6 +126,10 @@ class EnvironmentSettings:
     # recommendations one call shows.
     matching_candidates: int = 100
     matching_shown: int = 10
+    # How far the shown recommendations stray from the plain top (0: never; 1: drawn in
+    # proportion to the score). Fair exposure across exporters against a little ranking quality:
+    # the evaluation table of the matching model measures both.
+    matching_explore: float = 0.3
 
     def collector_schedule(self, feed: str) -> CronSchedule:
         schedules = dict(self.collector_schedules)

@@ -1,5 +1,5 @@
 """A small lake on the emulation, built the way `make demo` builds it, once per test session:
-generated, ingested, pumped, curated, and the continuity index derived, trained and scored.
+generated, ingested, pumped, curated, and both models derived, trained and scored.
 
 Its own environment ("e2e") on the session's server keeps its buckets, stream and tables apart
 from the other tests'. The AWS_* variables that point boto3 at the server are set only while
@@ -22,6 +22,7 @@ from exportintel.local.emulation import EmulatedAws
 from exportintel.local.lake import LocalLake
 from exportintel.local.pump import Pump, PumpResult
 from exportintel.local.state import load_or_create_key
+from exportintel.matching import local as matching_local
 from exportintel.resources import Resources
 from tests.local.harness import RunningEmulation
 
@@ -43,6 +44,9 @@ class SmallLake:
     derived: dict[str, dict[str, object]] = field(default_factory=dict)
     continuity_model: TrainedModel | None = None
     continuity_scores: ScoreRun | None = None
+    matching_inputs: dict[str, object] = field(default_factory=dict)
+    matching_model: matching_local.TrainedModel | None = None
+    matching_scores: matching_local.ScoreRun | None = None
 
     @property
     def resources(self) -> Resources:
@@ -83,6 +87,17 @@ def run_continuity(lake: SmallLake) -> None:
         lake.continuity_scores = score(local, LOCAL)
 
 
+def run_matching(lake: SmallLake) -> None:
+    """derive -> train -> score, as `exportintel derive|train|score matching` run them."""
+    from exportintel.settings import LOCAL
+
+    local = LocalLake(lake.resources, lake.workdir)
+    with lake.aws_environment():
+        lake.matching_inputs = matching_local.derive(local)
+        lake.matching_model = matching_local.train(local, LOCAL, job_name="matching-e2e")
+        lake.matching_scores = matching_local.score(local, LOCAL)
+
+
 def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:
     aws = emulation.environment(ENVIRONMENT)
     data = root / "generated"
@@ -102,4 +117,5 @@ def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:
         lake.pumped = pump.run_once()
     lake.summaries = lake.run_etl("first")
     run_continuity(lake)
+    run_matching(lake)
     return lake

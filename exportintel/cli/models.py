@@ -1,4 +1,5 @@
-"""`exportintel derive | train | score | report <model>`: the model steps on the local lake."""
+"""`exportintel derive | train | score <model>`, `report continuity`, `evaluate matching`: the
+model steps on the local lake."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from exportintel.cli import target
 
-MODELS = ("continuity",)
+MODELS = ("continuity", "matching")
 
 
 def _lake(args: argparse.Namespace) -> Any:
@@ -21,39 +22,72 @@ def _lake(args: argparse.Namespace) -> Any:
 
 
 def _derive(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import derive
     from exportintel.local.lake import NotReady
 
-    def show(summary: dict[str, Any]) -> None:
-        labelled = f", {summary['labelled']:,} labelled" if "labelled" in summary else ""
-        print(f"{summary['dataset']:<22}{summary['rows']:>10,} rows{labelled}", flush=True)
-
     try:
-        derive(_lake(args), on_table=show)
+        if args.model == "continuity":
+            from exportintel.continuity.local import derive
+
+            derive(_lake(args), on_table=_show_table)
+        else:
+            from exportintel.matching import local
+
+            print(render_matching_inputs(local.derive(_lake(args))))
     except NotReady as error:
         print(error, file=sys.stderr)
         return 2
     return 0
 
 
+def _show_table(summary: dict[str, Any]) -> None:
+    labelled = f", {summary['labelled']:,} labelled" if "labelled" in summary else ""
+    print(f"{summary['dataset']:<22}{summary['rows']:>10,} rows{labelled}", flush=True)
+
+
+def render_matching_inputs(summary: dict[str, Any]) -> str:
+    interactions = summary["interactions"]
+    lines = [
+        f"interactions         {interactions['rows']:>10,} rows "
+        f"(from {interactions['web_events_read']:,} web events and the match history)",
+        f"matching_exporters   {summary['matching_exporters']['rows']:>10,} rows "
+        f"as of {summary['as_of']}",
+        f"matching_buyers      {summary['matching_buyers']['rows']:>10,} rows, "
+        f"{summary['matching_buyers']['bad_credit']:,} with bad credit (never recommended)",
+    ]
+    return "\n".join(lines)
+
+
 def _train(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import train
     from exportintel.local.lake import NotReady
     from exportintel.local.sagemaker import JobFailed
     from exportintel.settings import LOCAL
 
+    module = _local_module(args.model)
     try:
-        trained = train(_lake(args), LOCAL)
+        trained = module.train(_lake(args), LOCAL)
     except NotReady as error:
         print(error, file=sys.stderr)
         return 2
     except JobFailed as error:
         print(f"the training job failed: {error}", file=sys.stderr)
         return 1
-    print(render_metrics(trained.metrics))
+    if args.model == "continuity":
+        print(render_metrics(trained.metrics))
+    else:
+        print(trained.evaluation)
     print(f"model {trained.version}: {trained.model_uri}")
     print(f"metrics: {trained.folders.model / 'metrics.json'}")
     return 0
+
+
+def _local_module(model: str) -> Any:
+    if model == "continuity":
+        from exportintel.continuity import local as continuity
+
+        return continuity
+    from exportintel.matching import local as matching
+
+    return matching
 
 
 def render_metrics(metrics: dict[str, Any]) -> str:
@@ -77,25 +111,40 @@ def render_metrics(metrics: dict[str, Any]) -> str:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import score
     from exportintel.local.lake import NotReady
     from exportintel.local.sagemaker import JobFailed
     from exportintel.settings import LOCAL
 
+    module = _local_module(args.model)
     try:
-        run = score(_lake(args), LOCAL)
+        run = module.score(_lake(args), LOCAL)
     except NotReady as error:
         print(error, file=sys.stderr)
         return 2
     except JobFailed as error:
         print(f"the scoring job failed: {error}", file=sys.stderr)
         return 1
-    print(f"scored {run.rows:,} firm-years with {run.version}")
-    print(f"{'year':<6}{'firms':>8}{'risk group':>12}")
-    for year, (firms, risk) in sorted(run.by_year.items()):
-        print(f"{year:<6}{firms:>8,}{risk:>12,}")
-    print(f"index: {run.folders.output_data / 'index.parquet'}; table continuity_index")
+    if args.model == "continuity":
+        print(f"scored {run.rows:,} firm-years with {run.version}")
+        print(f"{'year':<6}{'firms':>8}{'risk group':>12}")
+        for year, (firms, risk) in sorted(run.by_year.items()):
+            print(f"{year:<6}{firms:>8,}{risk:>12,}")
+        print(f"index: {run.folders.output_data / 'index.parquet'}; table continuity_index")
+    else:
+        print(render_scoring(run.version, run.summary))
+        print(f"files: {run.folders.output_data}; table recommendations")
     return 0
+
+
+def render_scoring(version: str, summary: dict[str, Any]) -> str:
+    lines = [f"scored with {version}:"]
+    for direction in ("buyers_for_exporter", "exporters_for_buyer"):
+        part = summary[direction]
+        lines.append(
+            f"  {direction:<20} {part['query_firms']:>8,} firms, {part['rows']:>10,} stored "
+            f"candidates, {part['shown_rows']:>8,} drawn to show"
+        )
+    return "\n".join(lines)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -114,16 +163,57 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from exportintel.matching.harness import (
+        HarnessOptions,
+        evaluate_worlds,
+        summary_table,
+        write_results,
+    )
+
+    options = HarnessOptions(
+        seeds=args.seeds,
+        scale=args.scale,
+        test_days=args.test_days,
+        bootstrap_resamples=args.bootstrap_resamples,
+    )
+    work = Path(args.workdir) if args.workdir else target.state_dir() / "evaluation" / "matching"
+
+    def show(seed: int, result: Any) -> None:
+        print(f"seed {seed}:\n{result.table()}\n", flush=True)
+
+    results = evaluate_worlds(work, options, on_world=show)
+    metrics, table = write_results(results, Path(args.out) if args.out else work)
+    print(summary_table(results))
+    print(f"metrics: {metrics}\ntable: {table}")
+    return 0 if results["verdict"]["hybrid_beats_every_baseline"] else 1
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    """`7,8,9` -> (7, 8, 9); argparse turns the ValueError of a bad number into a usage error."""
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
 def register(commands: Any) -> None:
-    for name, run, text in (
-        ("derive", _derive, "derive a model's tables from the curated lake (the Glue jobs)"),
-        ("train", _train, "train a model on the local lake (the SageMaker script)"),
-        ("score", _score, "score with the current model into the lake (the SageMaker script)"),
-        ("report", _report, "the group analysis and HTML report of the current scores"),
-    ):
+    for name, run, text, models in (
+        ("derive", _derive, "derive a model's tables from the curated lake (the Glue jobs)",
+         MODELS),
+        ("train", _train, "train a model on the local lake (the SageMaker script)", MODELS),
+        ("score", _score, "score with the current model into the lake (the SageMaker script)",
+         MODELS),
+        ("report", _report, "the group analysis and HTML report of the current scores",
+         ("continuity",)),
+        ("evaluate", _evaluate, "held-out evaluation over generated worlds against baselines",
+         ("matching",)),
+    ):  # fmt: skip
         command = commands.add_parser(name, help=text)
-        command.add_argument("model", choices=MODELS)
+        command.add_argument("model", choices=models)
         command.add_argument("--workdir", help="local staging folder (default: .local/work)")
-        if name == "report":
-            command.add_argument("--out", help="report folder (default: .local/reports/<model>)")
+        if name in ("report", "evaluate"):
+            command.add_argument("--out", help="results folder (default: under .local)")
+        if name == "evaluate":
+            command.add_argument("--seeds", type=_seeds, default=(7, 8, 9))
+            command.add_argument("--scale", default="small")
+            command.add_argument("--test-days", type=float, default=365.0)
+            command.add_argument("--bootstrap-resamples", type=int, default=500)
         command.set_defaults(run=run)

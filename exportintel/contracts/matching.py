@@ -437,7 +437,11 @@ RECOMMENDATIONS = Contract(
             minimum=1,
         ),
         _reasons("reason_codes", "Reason codes, the strongest first (e.g. code_match:hs_codes)"),
-        _reasons("reason_values", "The pair's value behind each reason, same order"),
+        _reasons(
+            "reason_values",
+            "The pair's value behind each reason, same order; empty for a reason without a "
+            "single value (taste fit, similar partners)",
+        ),
         _reasons("reasons_en", "The reasons as sentences in English, same order"),
         _reasons("reasons_ko", "The reasons as sentences in Korean, same order"),
         Field(

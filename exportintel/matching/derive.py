@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from exportintel.glue_jobs import MATCHING_INPUTS
@@ -25,21 +25,14 @@ def derive_matching_inputs(
     from exportintel.continuity.tables import read_table, write_table
     from exportintel.contracts import get_contract
     from exportintel.matching.interactions import interactions_frame, web_interactions_frame
-    from exportintel.matching.sides import buyer_sides, default_as_of, exporter_sides
+    from exportintel.matching.sides import default_as_of
 
-    tables = {table: read_table(spark, table, paths[table]) for table in MATCHING_INPUTS.reads}
+    tables = read_inputs(spark, paths)
     as_of = as_of or default_as_of(tables["fx_rates"])
 
     outputs = {
         "interactions": interactions_frame(tables["web_events"], tables["match_history"]),
-        "matching_exporters": exporter_sides(
-            tables["exporters"],
-            tables["firm_financials"],
-            tables["credit_evaluations"],
-            tables["commodity_prices"],
-            as_of=as_of,
-        ),
-        "matching_buyers": buyer_sides(tables["buyers"], tables["fx_rates"], as_of=as_of),
+        **side_frames(tables, as_of),
     }
     for name, frame in outputs.items():
         write_table(frame, get_contract(name), paths[name])
@@ -89,3 +82,27 @@ def derive_matching_inputs(
         "matching_buyers": buyers.asDict() if buyers else {},
     }
     return summary
+
+
+def read_inputs(spark: SparkSession, paths: Mapping[str, str]) -> dict[str, DataFrame]:
+    """The curated tables the job reads, by name."""
+    from exportintel.continuity.tables import read_table
+
+    return {table: read_table(spark, table, paths[table]) for table in MATCHING_INPUTS.reads}
+
+
+def side_frames(tables: Mapping[str, DataFrame], as_of: dt.date) -> dict[str, DataFrame]:
+    """`matching_exporters` and `matching_buyers` as known on `as_of` (an evaluation builds
+    them as of its cutoff, so no side feature comes from the held-out period)."""
+    from exportintel.matching.sides import buyer_sides, exporter_sides
+
+    return {
+        "matching_exporters": exporter_sides(
+            tables["exporters"],
+            tables["firm_financials"],
+            tables["credit_evaluations"],
+            tables["commodity_prices"],
+            as_of=as_of,
+        ),
+        "matching_buyers": buyer_sides(tables["buyers"], tables["fx_rates"], as_of=as_of),
+    }

@@ -497,6 +497,12 @@ def evaluate_direction(
     return DirectionResult(direction, len(queries), slices, exposure, exploration)
 
 
+def held_out_cutoff(data: MatchingData, test_days: float) -> pd.Timestamp:
+    """The start of the held-out window: `test_days` before the end of the data."""
+    end = data.last_moment + pd.Timedelta(1, "s")
+    return end - pd.Timedelta(days=test_days)
+
+
 def evaluate_data(
     data: MatchingData,
     cutoff: Any,

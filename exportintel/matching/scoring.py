@@ -195,7 +195,9 @@ def recommendation_tables(
             reasons = explain(model.snapshot, e[explained], b[explained], features,
                               contributions, top=options.top_reasons)  # fmt: skip
             counts[explained] = np.diff(reasons.offsets)
-            codes, values = reasons.codes, reasons.values
+            # A reason without a single value (taste fit, similar partners) stores "".
+            codes = reasons.codes
+            values = ["" if value is None else value for value in reasons.values]
             texts_en, texts_ko = reasons.en, reasons.ko
         offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32), pa.int32())
 

@@ -31,17 +31,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from exportintel.matching.collaborative import CFParams
 from exportintel.matching.data import (
     BUYERS_FILE,
     EXPORTERS_FILE,
     INTERACTIONS_FILE,
-    MatchingData,
     read_channel,
 )
-from exportintel.matching.evaluation import EvaluationOptions, EvaluationResult, evaluate_data
+from exportintel.matching.evaluation import (
+    EvaluationOptions,
+    EvaluationResult,
+    evaluate_data,
+    held_out_cutoff,
+)
 from exportintel.matching.features import FeatureOptions, PoolSizes
 from exportintel.matching.ranker import RankerParams
 from exportintel.matching.training import (
@@ -192,12 +194,6 @@ def options_from(args: argparse.Namespace) -> MatchingOptions:
         shown=args.shown,
         seed=args.seed,
     )
-
-
-def held_out_cutoff(data: MatchingData, test_days: float) -> pd.Timestamp:
-    """The start of the held-out window: `test_days` before the end of the data."""
-    end = data.last_moment + pd.Timedelta(1, "s")
-    return end - pd.Timedelta(days=test_days)
 
 
 def train(args: argparse.Namespace) -> tuple[MatchingModel, dict[str, Any]]:

@@ -1,0 +1,188 @@
+"""The matching steps on the local emulation: derive, train, score, with the AWS code.
+
+As for the continuity index (`exportintel.continuity.local`): the Glue job's body under local
+Spark writes the `interactions`, `matching_exporters` and `matching_buyers` tables to the
+curated bucket; the SageMaker scripts run as processes over a channel built from them; models
+land under `models/matching/<version>/` of the artifacts bucket; scoring replaces the
+`recommendations` table, so analysts query the stored lists like any other table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from exportintel.glue_jobs import MATCHING_INPUTS
+from exportintel.local import models
+from exportintel.local.lake import LocalLake, NotReady, has_data
+from exportintel.local.sagemaker import JobFolders, run_job, script
+from exportintel.settings import EnvironmentSettings
+
+MODEL = "matching"
+# The channel's files, from the derived tables; the table columns the jobs do not read stay out
+# (`as_of` dates the side tables, `source`, `event_id` and `year` are bookkeeping).
+CHANNEL_FILES = {
+    "interactions": "interactions.parquet",
+    "matching_exporters": "exporters.parquet",
+    "matching_buyers": "buyers.parquet",
+}
+LEFT_OUT = {"as_of", "source", "event_id", "year"}
+
+
+def derive(lake: LocalLake) -> dict[str, Any]:
+    """interactions, matching_exporters and matching_buyers from the curated tables (the Glue
+    job); returns its run summary."""
+    from exportintel.etl.session import spark_session
+    from exportintel.matching.derive import derive_matching_inputs
+
+    paths = {table: str(lake.pull(table)) for table in MATCHING_INPUTS.reads}
+    missing = [
+        t for t in ("web_events", "match_history", "exporters", "buyers")
+        if not has_data(Path(paths[t]))
+    ]  # fmt: skip
+    if missing:
+        raise NotReady(f"no curated {', '.join(missing)} yet: run `exportintel etl` first")
+    for table in MATCHING_INPUTS.writes:
+        paths[table] = str(lake.mirror(table).folder)
+    summary = derive_matching_inputs(spark_session("exportintel-local-matching"), paths)
+    for table in MATCHING_INPUTS.writes:
+        lake.publish(table)
+    return summary
+
+
+def write_channel(lake: LocalLake, folder: Path) -> Path:
+    """The training channel (`interactions.parquet`, `exporters.parquet`, `buyers.parquet`)
+    from the derived tables in the lake."""
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, name in CHANNEL_FILES.items():
+        source = lake.pull(table)
+        if not has_data(source):
+            raise NotReady(f"no {table} table yet: run `exportintel derive matching`")
+        data = pq.read_table(source, partitioning=None)
+        data = data.drop_columns([c for c in data.column_names if c in LEFT_OUT])
+        pq.write_table(data, folder / name, compression="snappy")
+    return folder
+
+
+def training_arguments(settings: EnvironmentSettings) -> list[str]:
+    """The training job's arguments (SageMaker hyperparameters) from the settings."""
+    return [
+        "--candidates", str(settings.matching_candidates),
+        "--shown", str(settings.matching_shown),
+    ]  # fmt: skip
+
+
+def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
+    return [
+        "--k", str(settings.matching_candidates),
+        "--shown", str(settings.matching_shown),
+        "--explore", str(settings.matching_explore),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    version: str
+    metrics: dict[str, Any]
+    folders: JobFolders
+    model_uri: str
+
+    @property
+    def evaluation(self) -> str:
+        """The held-out tables the job wrote (evaluation.txt)."""
+        return (self.folders.output_data / "evaluation.txt").read_text(encoding="utf-8")
+
+
+def train(
+    lake: LocalLake, settings: EnvironmentSettings, *, job_name: str | None = None
+) -> TrainedModel:
+    """The training job over the derived tables; the model becomes the current one."""
+    import json
+
+    job_name = job_name or models.job_name(MODEL)
+    folders = JobFolders(lake.workdir / "jobs" / job_name)
+    channel = write_channel(lake, folders.root / "input" / "train")
+    run_job(
+        script(MODEL, "train"),
+        job_name=job_name,
+        channels={"train": channel},
+        folders=folders,
+        arguments=training_arguments(settings),
+    )
+    metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
+    version = str(metrics["model_version"])
+    model_uri = models.register(lake, MODEL, version, folders)
+    return TrainedModel(version, metrics, folders, model_uri)
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    version: str
+    summary: dict[str, Any]  # the job's scoring.json
+    folders: JobFolders
+
+
+def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
+    """The scoring job with the current model: both directions' stored lists replace the
+    `recommendations` table."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import write_partitioned
+    from exportintel.matching.scoring import OUTPUT_FILES
+
+    model = lake.workdir / "jobs" / "score-input" / MODEL
+    version = models.fetch_current(lake, MODEL, model)
+    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
+    run_job(
+        script(MODEL, "score"),
+        job_name=f"score-{version}",
+        channels={"model": model},
+        folders=folders,
+        arguments=scoring_arguments(settings),
+    )
+    files = [folders.output_data / name for name in OUTPUT_FILES.values()]
+    table = pa.concat_tables(pq.read_table(path) for path in files)
+    contract = get_contract("recommendations")
+    write_partitioned(table, contract, lake.mirror(contract.name).folder)
+    lake.publish(contract.name)
+    for path in (*files, folders.output_data / "scoring.json"):
+        models.upload_output(lake, MODEL, version, path, f"scores/{path.name}")
+    summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
+    return ScoreRun(version, summary, folders)
+
+
+def sample_matches(lake: LocalLake, *, exporters: int = 2, shown: int = 5) -> list[dict[str, Any]]:
+    """What staff would see for a few exporters: the drawn recommendations with their reasons,
+    from the `recommendations` table (the exporters with the most stored candidates first)."""
+    import pandas as pd
+
+    folder = lake.pull("recommendations")
+    if not has_data(folder):
+        raise NotReady("no recommendations table yet: run `exportintel score matching`")
+    table = pd.read_parquet(folder, partitioning=None)
+    lists = table[(table["direction"] == "buyers_for_exporter") & table["shown_rank"].notna()]
+    chosen = lists["exporter_id"].value_counts().sort_index(kind="stable").index[:exporters]
+    samples = []
+    for exporter in chosen:
+        rows = lists[lists["exporter_id"] == exporter].sort_values("shown_rank").head(shown)
+        samples.append({"exporter_id": exporter, "matches": rows.to_dict("records")})
+    return samples
+
+
+def describe_recommendations(on_line: Callable[[str], None], samples: list[dict[str, Any]]) -> None:
+    for sample in samples:
+        on_line(f"buyers shown to exporter {sample['exporter_id']}:")
+        for row in sample["matches"]:
+            reasons = "; ".join(row["reasons_en"]) if row["reasons_en"] is not None else ""
+            on_line(
+                f"  {int(row['shown_rank']):>2}. buyer {row['buyer_id']}  score "
+                f"{row['score']:.3f} (stored rank {row['rank']})  {reasons}"
+            )
