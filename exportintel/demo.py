@@ -2,8 +2,10 @@
 
 generate (small) -> emulation up -> ingest (Kinesis, Firehose, S3) -> pump -> ETL (local
 Spark, the Glue job's code) -> the continuity index (status and features under local Spark,
-training and scoring by the SageMaker scripts, the group report) -> the analysts' named
-queries (DuckDB). Every step is the same code that runs in AWS; only the endpoints differ.
+training and scoring by the SageMaker scripts, the group report) -> exporter-buyer matching
+(interactions and side features under local Spark, training with its held-out evaluation and
+scoring by the SageMaker scripts, sample matches with reasons) -> the analysts' named queries
+(DuckDB). Every step is the same code that runs in AWS; only the endpoints differ.
 """
 
 from __future__ import annotations
@@ -129,6 +131,26 @@ def _continuity(resources: Resources, state: Path) -> Path:
     return report(lake, LOCAL, state / "reports" / "continuity")
 
 
+def _matching(resources: Resources, state: Path) -> None:
+    from exportintel.cli.models import render_matching_inputs, render_scoring
+    from exportintel.local.lake import LocalLake
+    from exportintel.matching.local import derive, describe_recommendations, sample_matches
+    from exportintel.matching.local import score as score_matching
+    from exportintel.matching.local import train as train_matching
+    from exportintel.settings import LOCAL
+
+    def indented(text: str) -> None:
+        print("\n".join("   " + line for line in text.splitlines()), flush=True)
+
+    lake = LocalLake(resources, state / "work")
+    indented(render_matching_inputs(derive(lake)))
+    trained = train_matching(lake, LOCAL)
+    indented(trained.evaluation)
+    scored = score_matching(lake, LOCAL)
+    indented(render_scoring(scored.version, scored.summary))
+    describe_recommendations(indented, sample_matches(lake, exporters=2, shown=5))
+
+
 def _queries(resources: Resources) -> None:
     from exportintel.queries import named_queries
     from exportintel.query import glue_resolver, render, run_local
@@ -145,21 +167,24 @@ def run_demo(*, data: Path, scale: str = "small", seed: int = 7) -> int:
 
     started = time.perf_counter()
     state = state_dir()
-    with step(f"1/7 generate the {scale} synthetic data set (seed {seed}) into {data}"):
+    with step(f"1/8 generate the {scale} synthetic data set (seed {seed}) into {data}"):
         _generate(data, scale, seed)
-    with step("2/7 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
+    with step("2/8 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
         aws = _emulation(state)
         resources = aws.resources
-    with step("3/7 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
+    with step("3/8 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
         _ingest(data, resources, state)
-    with step("4/7 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
+    with step("4/8 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
         _pump(aws, state)
-    with step("5/7 curate raw into the lake with the Glue job's code under local Spark"):
+    with step("5/8 curate raw into the lake with the Glue job's code under local Spark"):
         _etl(resources, state)
-    with step("6/7 export continuity index: status and features (Glue jobs), training and "
+    with step("6/8 export continuity index: status and features (Glue jobs), training and "
               "scoring (SageMaker scripts), group analysis"):  # fmt: skip
         continuity_report = _continuity(resources, state)
-    with step("7/7 the analysts' named queries, Athena SQL run by DuckDB"):
+    with step("7/8 exporter-buyer matching: interactions and side features (Glue job), "
+              "training with a held-out evaluation and scoring (SageMaker scripts)"):  # fmt: skip
+        _matching(resources, state)
+    with step("8/8 the analysts' named queries, Athena SQL run by DuckDB"):
         _queries(resources)
     print(f"""
 The demo took {time.perf_counter() - started:.0f} s. Where things are:
@@ -169,6 +194,8 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
   ETL run summaries                    s3://{resources.artifacts_bucket}/etl-runs/
   continuity models and metrics        s3://{resources.artifacts_bucket}/models/continuity/
   continuity report (open in a browser) {continuity_report}
+  matching models, metrics and lists  s3://{resources.artifacts_bucket}/models/matching/
+  stored recommendations              table recommendations (exportintel query)
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"
