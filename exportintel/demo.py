@@ -132,7 +132,11 @@ def _continuity(resources: Resources, state: Path) -> Path:
 
 
 def _matching(resources: Resources, state: Path) -> None:
-    from exportintel.cli.models import render_matching_inputs, render_scoring
+    from exportintel.cli.models import (
+        render_matching_inputs,
+        render_matching_metrics,
+        render_scoring,
+    )
     from exportintel.local.lake import LocalLake
     from exportintel.matching.local import derive, describe_recommendations, sample_matches
     from exportintel.matching.local import score as score_matching
@@ -145,7 +149,7 @@ def _matching(resources: Resources, state: Path) -> None:
     lake = LocalLake(resources, state / "work")
     indented(render_matching_inputs(derive(lake)))
     trained = train_matching(lake, LOCAL)
-    indented(trained.evaluation)
+    indented(render_matching_metrics(trained.metrics))
     scored = score_matching(lake, LOCAL)
     indented(render_scoring(scored.version, scored.summary))
     describe_recommendations(indented, sample_matches(lake, exporters=2, shown=5))

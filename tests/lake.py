@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exportintel.continuity.local import ScoreRun, TrainedModel
+from exportintel.continuity.local import ScoreRun
 from exportintel.etl.curate import RunSummary
 from exportintel.generate import GenerateSummary, generate
 from exportintel.ingest.runner import IngestClients, IngestReport, ingest
+from exportintel.local import models
 from exportintel.local.emulation import EmulatedAws
 from exportintel.local.lake import LocalLake
 from exportintel.local.pump import Pump, PumpResult
@@ -42,10 +43,10 @@ class SmallLake:
     pumped: PumpResult
     summaries: dict[str, RunSummary] = field(default_factory=dict)
     derived: dict[str, dict[str, object]] = field(default_factory=dict)
-    continuity_model: TrainedModel | None = None
+    continuity_model: models.TrainedModel | None = None
     continuity_scores: ScoreRun | None = None
     matching_inputs: dict[str, object] = field(default_factory=dict)
-    matching_model: matching_local.TrainedModel | None = None
+    matching_model: models.TrainedModel | None = None
     matching_scores: matching_local.ScoreRun | None = None
 
     @property

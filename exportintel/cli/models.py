@@ -74,7 +74,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.model == "continuity":
         print(render_metrics(trained.metrics))
     else:
-        print(trained.evaluation)
+        print(render_matching_metrics(trained.metrics))
+        print(f"every slice: {trained.folders.output_data / 'evaluation.txt'}")
     print(f"model {trained.version}: {trained.model_uri}")
     print(f"metrics: {trained.folders.model / 'metrics.json'}")
     return 0
@@ -107,6 +108,30 @@ def render_metrics(metrics: dict[str, Any]) -> str:
                 text += f" [{cell['lo']:.3f}, {cell['hi']:.3f}]"
             cells.append(text.rjust(24))
         lines.append(f"{name:<10}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def render_matching_metrics(metrics: dict[str, Any]) -> str:
+    """The held-out table of every query firm, per direction: each model's ranking metrics and
+    exposure with their bootstrap 95% intervals."""
+    k = metrics["k"]
+    columns = (("recall", "all"), ("ndcg", "all"), ("coverage", "exposure"), ("gini", "exposure"))
+    lines = [f"held out: the pairs that engaged after {metrics['cutoff'][:10]}"]
+    for result in metrics["directions"].values():
+        everything = result["slices"]["all"]
+        lines.append(
+            f"{result['direction']} ({everything['queries']:,} query firms, "
+            f"{everything['relevant_pairs']:,} relevant pairs)"
+        )
+        titles = [name + (f"@{k}" if part == "all" else "") for name, part in columns]
+        lines.append(f"{'model':<10}" + "".join(f"{title:>24}" for title in titles))
+        for model in ("popular", "content", "cf", "hybrid"):
+            cells = []
+            for name, part in columns:
+                values = everything["models"] if part == "all" else result["exposure"]
+                cell = values[model][name]
+                cells.append(f"{cell['value']:.4f} [{cell['lo']:.4f}, {cell['hi']:.4f}]".rjust(24))
+            lines.append(f"{model:<10}" + "".join(cells))
     return "\n".join(lines)
 
 

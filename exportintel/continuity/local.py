@@ -56,33 +56,18 @@ def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
     return ["--threshold", str(settings.continuity_risk_threshold)]
 
 
-@dataclass(frozen=True)
-class TrainedModel:
-    version: str
-    metrics: dict[str, Any]
-    folders: JobFolders
-    model_uri: str
-
-
 def train(
     lake: LocalLake, settings: EnvironmentSettings, *, job_name: str | None = None
-) -> TrainedModel:
+) -> models.TrainedModel:
     """The training job over the curated `continuity_features` table; the model becomes
     the current one."""
-    features = _features(lake)
-    job_name = job_name or models.job_name(MODEL)
-    folders = JobFolders(lake.workdir / "jobs" / job_name)
-    run_job(
-        script(MODEL, "train"),
-        job_name=job_name,
-        channels={"train": features},
-        folders=folders,
+    return models.train(
+        lake,
+        MODEL,
+        channels={"train": _features(lake)},
         arguments=training_arguments(settings),
+        job_name=job_name,
     )
-    metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
-    version = str(metrics["model_version"])
-    model_uri = models.register(lake, MODEL, version, folders)
-    return TrainedModel(version, metrics, folders, model_uri)
 
 
 @dataclass(frozen=True)

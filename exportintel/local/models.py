@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from exportintel.local.lake import LocalLake, NotReady
-from exportintel.local.sagemaker import JobFolders, pack_model
+from exportintel.local.sagemaker import JobFolders, pack_model, run_job, script
 
 
 def models_prefix(model: str) -> str:
@@ -24,7 +26,7 @@ def version_prefix(model: str, version: str) -> str:
     return f"{models_prefix(model)}/{version}"
 
 
-def job_name(model: str) -> str:
+def new_job_name(model: str) -> str:
     """A training job name, unique per second, which becomes the model version."""
     return f"{model}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
 
@@ -50,6 +52,44 @@ def register(lake: LocalLake, model: str, version: str, folders: JobFolders) -> 
         Body=json.dumps(current, indent=2).encode(),
     )
     return model_uri
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    version: str
+    metrics: dict[str, Any]
+    folders: JobFolders
+    model_uri: str
+
+    def output_text(self, name: str) -> str:
+        """A text file the job wrote to its output folder (evaluation.txt, for instance)."""
+        return (self.folders.output_data / name).read_text(encoding="utf-8")
+
+
+def train(
+    lake: LocalLake,
+    model: str,
+    *,
+    channels: Mapping[str, Path] | Callable[[Path], Mapping[str, Path]],
+    arguments: Sequence[str],
+    job_name: str | None = None,
+) -> TrainedModel:
+    """Run `sagemaker_jobs/<model>/train.py` and register its model as the current version.
+    `channels` may be built inside the job's folder (a function of its input folder)."""
+    job_name = job_name or new_job_name(model)
+    folders = JobFolders(lake.workdir / "jobs" / job_name)
+    if callable(channels):
+        channels = channels(folders.root / "input")
+    run_job(
+        script(model, "train"),
+        job_name=job_name,
+        channels=channels,
+        folders=folders,
+        arguments=arguments,
+    )
+    metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
+    version = str(metrics["model_version"])
+    return TrainedModel(version, metrics, folders, register(lake, model, version, folders))
 
 
 def current_version(lake: LocalLake, model: str) -> dict[str, Any]:

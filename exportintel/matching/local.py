@@ -84,39 +84,18 @@ def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
     ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class TrainedModel:
-    version: str
-    metrics: dict[str, Any]
-    folders: JobFolders
-    model_uri: str
-
-    @property
-    def evaluation(self) -> str:
-        """The held-out tables the job wrote (evaluation.txt)."""
-        return (self.folders.output_data / "evaluation.txt").read_text(encoding="utf-8")
-
-
 def train(
     lake: LocalLake, settings: EnvironmentSettings, *, job_name: str | None = None
-) -> TrainedModel:
-    """The training job over the derived tables; the model becomes the current one."""
-    import json
-
-    job_name = job_name or models.job_name(MODEL)
-    folders = JobFolders(lake.workdir / "jobs" / job_name)
-    channel = write_channel(lake, folders.root / "input" / "train")
-    run_job(
-        script(MODEL, "train"),
-        job_name=job_name,
-        channels={"train": channel},
-        folders=folders,
+) -> models.TrainedModel:
+    """The training job over the derived tables; the model becomes the current one. Its
+    held-out tables are `output_text("evaluation.txt")`."""
+    return models.train(
+        lake,
+        MODEL,
+        channels=lambda inputs: {"train": write_channel(lake, inputs / "train")},
         arguments=training_arguments(settings),
+        job_name=job_name,
     )
-    metrics = json.loads((folders.model / "metrics.json").read_text(encoding="utf-8"))
-    version = str(metrics["model_version"])
-    model_uri = models.register(lake, MODEL, version, folders)
-    return TrainedModel(version, metrics, folders, model_uri)
 
 
 @dataclass(frozen=True)

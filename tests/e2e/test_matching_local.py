@@ -45,15 +45,17 @@ def test_inputs_model_and_lists_land_where_aws_keeps_them(small_lake: SmallLake)
         assert {prefix + name for name in (
             "model.tar.gz", "output/metrics.json", "output/evaluation.txt",
             "scores/recommendations.parquet", "scores/scoring.json")} <= stored  # fmt: skip
-        body = boto3.client("s3").get_object(
-            Bucket=artifacts, Key="models/matching/current.json"
-        )["Body"].read()
+        body = (
+            boto3.client("s3")
+            .get_object(Bucket=artifacts, Key="models/matching/current.json")["Body"]
+            .read()
+        )
     assert json.loads(body)["model_version"] == model.version
     # metrics.json is the held-out evaluation: judged after the cutoff, every model listed.
     assert model.metrics["evaluated_on"] == "held-out interactions after the cutoff only"
     everything = model.metrics["directions"]["exporter"]["slices"]["all"]
     assert set(everything["models"]) >= {"popular", "content", "cf", "hybrid"}
-    assert "held out: after" in model.evaluation
+    assert "held out: after" in model.output_text("evaluation.txt")
 
 
 def test_the_lists_follow_the_settings_and_the_contract(small_lake: SmallLake) -> None:
