@@ -130,6 +130,9 @@ class EnvironmentSettings:
     # proportion to the score). Fair exposure across exporters against a little ranking quality:
     # the evaluation table of the matching model measures both.
     matching_explore: float = 0.3
+    # Reasons (tree SHAP, the costly part of scoring) for the first ranks of every stored list
+    # and for every pair drawn; the tail of a list is rarely shown.
+    matching_explained_ranks: int = 20
 
     def collector_schedule(self, feed: str) -> CronSchedule:
         schedules = dict(self.collector_schedules)

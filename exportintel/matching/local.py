@@ -81,6 +81,7 @@ def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
         "--k", str(settings.matching_candidates),
         "--shown", str(settings.matching_shown),
         "--explore", str(settings.matching_explore),
+        "--explain-top", str(settings.matching_explained_ranks),
     ]  # fmt: skip
 
 
