@@ -197,9 +197,9 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
   quarantined records with reasons     {state / "work" / "quarantine"}
   ETL run summaries                    s3://{resources.artifacts_bucket}/etl-runs/
   continuity models and metrics        s3://{resources.artifacts_bucket}/models/continuity/
-  continuity report (open in a browser) {continuity_report}
-  matching models, metrics and lists  s3://{resources.artifacts_bucket}/models/matching/
-  stored recommendations              table recommendations (exportintel query)
+  continuity report (in a browser)     {continuity_report}
+  matching models, metrics, lists      s3://{resources.artifacts_bucket}/models/matching/
+  stored recommendations               table recommendations (exportintel query)
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"
