@@ -307,6 +307,27 @@ def _figure_row(step: str, rows_in: str, rows_out: str, d: dict[str, Any]) -> st
     )
 
 
+def _training_lines(training: dict[str, Any]) -> list[str]:
+    """The data of the held-out fit: firms, interactions, the rankers' label windows."""
+    windows = [
+        f"before {w['inner_cutoff'][:10]}, labels from {w['label_interactions']:,} interactions: "
+        + ", ".join(
+            f"{side} side {c['query_firms']:,} query firms, {c['candidate_pairs']:,} candidate "
+            f"pairs ({c['positive_pairs']:,} positive; candidate recall "
+            f"{c['candidate_recall']:.1%})"
+            for side, c in w["candidates"].items()
+        )
+        for w in training.get("label_windows", [])
+    ]
+    return [
+        "",
+        f"The held-out fit: {training['interactions']:,} interactions before the cutoff, "
+        f"{training['exporters']:,} exporters, {training['buyers']:,} buyers "
+        f"({training['blocked_buyers']:,} with bad credit, never recommended). Rankers' label "
+        "windows: " + "; ".join(windows) + ".",
+    ]
+
+
 def _quality_lines(held_out: dict[str, Any]) -> list[str]:
     k = held_out["k"]
     lines: list[str] = []
@@ -459,6 +480,15 @@ def render_markdown(results: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|",
         ]
         for name in ("train", "score"):
+            stopped = jobs.get(f"{name}_stopped")
+            if name not in jobs and stopped:
+                lines.append(
+                    f"| {name} (stopped) | 1 | over {stopped['seconds']:,.1f} s, stopped "
+                    f"| {stopped['cpu_seconds']:,.1f} s until then "
+                    f"| {_size(stopped['peak_rss_bytes'])} until then "
+                    f"| {_load(stopped['load_average_before'])} |"
+                )
+                continue
             if name not in jobs:
                 lines.append(f"| {name} | 0 | not run | | | |")
                 continue
@@ -470,6 +500,9 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"{s['max']:,.1f}) | {j['cpu_seconds']['median']:,.1f} s | {_size(r['median'])} "
                 f"({_size(r['min'])}-{_size(r['max'])}) | {loads} |"
             )
+        stopped = jobs.get("score_stopped")
+        if stopped:
+            lines += ["", f"**Scoring stopped:** {stopped['statement']}"]
         scored = jobs.get("scored")
         if scored:
             lines += [
@@ -498,6 +531,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"query firms ({b['exposure_resamples']} for coverage and Gini). Held out: "
                 + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in h["held_out"].items())
                 + ".",
+                *_training_lines(h["training"]),
                 *_quality_lines(h),
             ]
     return "\n".join(lines) + "\n"
