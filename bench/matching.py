@@ -66,6 +66,7 @@ from bench.etl import Usage, log, machine_info
 from exportintel.glue_jobs import MATCHING_INPUTS
 from exportintel.local.sagemaker import JobFolders, pack_model
 from exportintel.matching.data import BUYERS_FILE, EXPORTERS_FILE, INTERACTIONS_FILE
+from exportintel.matching.local import scoring_arguments, training_arguments
 from exportintel.settings import LOCAL, EnvironmentSettings
 
 if TYPE_CHECKING:
@@ -175,20 +176,6 @@ def training_channel(lake: Path, channel: Path) -> dict[str, Any]:
         "dropped_side_columns": list(DROPPED_SIDE_COLUMNS),
         "sides_written_seconds": time.perf_counter() - started,
     }
-
-
-def training_arguments(settings: EnvironmentSettings) -> list[str]:
-    """The training job's arguments from the settings: K stored, N shown."""
-    return [
-        "--candidates",
-        str(settings.matching_candidates),
-        "--shown",
-        str(settings.matching_shown),
-    ]
-
-
-def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
-    return ["--k", str(settings.matching_candidates), "--shown", str(settings.matching_shown)]
 
 
 def _identical(a: dict[str, Any], b: dict[str, Any]) -> bool:
