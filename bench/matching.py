@@ -352,20 +352,8 @@ def _quality_lines(held_out: dict[str, Any]) -> list[str]:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    m, p = results["machine"], results["parameters"]
-    lines = [
-        f"# Matching benchmark, {m['date_utc'][:10]}",
-        "",
-        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['platform']}; "
-        f"Python {m['python']}, Spark {m['spark']} ({m.get('spark_master', '?')}, driver "
-        f"{m.get('spark_driver_memory', '?')}), pyarrow {m['pyarrow']}"
-        f"{'; code at ' + m['commit'] if m.get('commit') else ''}. Shared machine: the load "
-        "average before each step is stated.",
-        "",
-        f"Command: `{p['command']}`",
-    ]
-    for note in results.get("notes", []):
-        lines += ["", f"**Note:** {note}"]
+    p = results["parameters"]
+    lines = results_files.report_head("Matching benchmark", results)
     data = results.get("data")
     if data:
         g = data.get("generate")

@@ -30,3 +30,22 @@ def write_results(
         partial.replace(path)
         written.append(path)
     return written[0], written[1]
+
+
+def report_head(title: str, results: dict[str, Any]) -> list[str]:
+    """The first lines of a Spark-and-jobs benchmark report: title, machine, command, notes."""
+    m, p = results["machine"], results["parameters"]
+    lines = [
+        f"# {title}, {m['date_utc'][:10]}",
+        "",
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['platform']}; "
+        f"Python {m['python']}, Spark {m['spark']} ({m.get('spark_master', '?')}, driver "
+        f"{m.get('spark_driver_memory', '?')}), pyarrow {m['pyarrow']}"
+        f"{'; code at ' + m['commit'] if m.get('commit') else ''}. Shared machine: the load "
+        "average before each step is stated.",
+        "",
+        f"Command: `{p['command']}`",
+    ]
+    for note in results.get("notes", []):
+        lines += ["", f"**Note:** {note}"]
+    return lines
