@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -85,3 +86,17 @@ def run_script(
         report_failure(str(error))
         return 1
     return 0
+
+
+def exit_process(code: int) -> NoReturn:
+    """End a script with `code`, its output flushed, without the interpreter's teardown.
+
+    Arrow's Parquet scan threads can still be winding down when a job fails right after reading
+    its channel; tearing them down at interpreter exit then aborts the process (SIGABRT, "terminate
+    called without an active exception", apache/arrow#39862), and SageMaker would see a crash
+    instead of the job's own exit code and failure reason. Everything a job writes is closed
+    before `main` returns, so skipping the teardown loses nothing."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

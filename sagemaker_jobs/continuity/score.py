@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from exportintel.models.jobenv import run_script, scoring_paths
+from exportintel.models.jobenv import exit_process, run_script, scoring_paths
 from exportintel.models.reasons import load_catalogue
 from exportintel.models.scoring import load_model, model_directory, score_frame, to_table
 from exportintel.models.tabular import read_features
@@ -75,4 +75,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(main(sys.argv[1:]))

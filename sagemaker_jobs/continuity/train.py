@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from exportintel.models.estimators import XGBoostParams
-from exportintel.models.jobenv import run_script, training_paths
+from exportintel.models.jobenv import exit_process, run_script, training_paths
 from exportintel.models.screening import THRESHOLD
 from exportintel.models.tabular import read_features
 from exportintel.models.training import (
@@ -158,4 +158,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(main(sys.argv[1:]))

@@ -32,7 +32,7 @@ from typing import Any
 
 from exportintel.matching.scoring import DEFAULT_CHUNK, ServingOptions, write_recommendations
 from exportintel.matching.training import read_model, write_json
-from exportintel.models.jobenv import run_script, scoring_paths
+from exportintel.models.jobenv import exit_process, run_script, scoring_paths
 from exportintel.models.scoring import model_directory
 from exportintel.models.tabular import DataError
 from exportintel.settings import LOCAL
@@ -108,4 +108,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(main(sys.argv[1:]))

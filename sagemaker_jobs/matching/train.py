@@ -53,7 +53,7 @@ from exportintel.matching.training import (
     write_json,
     write_model,
 )
-from exportintel.models.jobenv import run_script, training_paths
+from exportintel.models.jobenv import exit_process, run_script, training_paths
 from exportintel.models.tabular import DataError
 from exportintel.settings import LOCAL
 
@@ -240,4 +240,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(main(sys.argv[1:]))
