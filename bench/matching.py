@@ -245,24 +245,54 @@ def train_and_score(
             "bytes": archive.stat().st_size,
             "pack_seconds": time.perf_counter() - started,
         }
-        score_root = jobs / f"score-{i}"
-        log(f"score run {i}/{repeat}: {' '.join(score_arguments)}")
-        score_runs.append(
-            measured_job(
-                "score",
-                job_name=f"bench-matching-score-{i}",
-                channels={"model": model},
-                root=score_root,
-                arguments=score_arguments,
-                model=MODEL,
-            )
-        )
-        log(f"score run {i}/{repeat}: {score_runs[-1]['seconds']:.1f} s")
-        scoring = json.loads((JobFolders(score_root).output_data / "scoring.json").read_text())
-        figures.update(score=_summary(score_runs), scored=_scored(scoring))
+        figures.update(score_run(jobs, i, score_arguments, score_runs))
         if on_part is not None:
             on_part(figures)
     return figures
+
+
+def score_run(
+    jobs: Path, i: int, score_arguments: Sequence[str], score_runs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Score with the packed model of run `i` (`jobs/model-<i>`); appends to `score_runs` and
+    returns the scoring figures so far."""
+    model = jobs / f"model-{i}"
+    score_root = jobs / f"score-{i}"
+    log(f"score run {i}: {' '.join(score_arguments)}")
+    score_runs.append(
+        measured_job(
+            "score",
+            job_name=f"bench-matching-score-{i}",
+            channels={"model": model},
+            root=score_root,
+            arguments=list(score_arguments),
+            model=MODEL,
+        )
+    )
+    log(f"score run {i}: {score_runs[-1]['seconds']:.1f} s")
+    scoring = json.loads((JobFolders(score_root).output_data / "scoring.json").read_text())
+    return {"score": _summary(score_runs), "scored": _scored(scoring)}
+
+
+def resume_scoring(
+    previous: dict[str, Any], *, work: Path, score_options: Sequence[str], note: str
+) -> dict[str, Any]:
+    """Score again with the models an earlier run of this benchmark trained and kept, into a
+    copy of its results (the scoring figures replaced, the rest kept as measured then)."""
+    parameters = previous["parameters"]
+    jobs = work / f"jobs-matching-{parameters['scale']}-{parameters['seed']}"
+    results = json.loads(json.dumps(previous))
+    figures = results["jobs"]
+    figures.pop("score_stopped", None)
+    figures["score_arguments"] = [*scoring_arguments(LOCAL), *score_options]
+    figures["score_run_utc"] = _now()
+    results["parameters"]["score_options"] = list(score_options)
+    results["notes"] = [*results.get("notes", []), note]
+    score_runs: list[dict[str, Any]] = []
+    for i in range(1, parameters["repeat"] + 1):
+        figures.update(score_run(jobs, i, figures["score_arguments"], score_runs))
+    results["machine"]["finished_utc"] = _now()
+    return results
 
 
 def _scored(scoring: dict[str, Any]) -> dict[str, Any]:
@@ -634,12 +664,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--note", action="append", default=[], help="a plain statement for the results file"
     )
+    parser.add_argument(
+        "--resume-scoring",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="score again with the models kept by the run that wrote RESULTS_JSON",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("EXPORTINTEL_SPARK_MEMORY", SPARK_MEMORY)
 
     command = ".venv/bin/python -m bench.matching " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
     )
+    if args.resume_scoring:
+        results = resume_scoring(
+            json.loads(args.resume_scoring.read_text()),
+            work=args.work,
+            score_options=args.score_options,
+            note=" ".join(args.note) or f"Scoring run again ({command.strip()}).",
+        )
+        write_results(results, args.results)
+        print(render_markdown(results))
+        return 0
     results = run(
         scale=args.scale,
         seed=args.seed,

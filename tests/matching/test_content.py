@@ -130,3 +130,26 @@ def test_top_per_row_orders_by_score_then_item() -> None:
     ids, best = top_per_row(rows, items, scores, 3, 2)
     assert ids.tolist() == [[3, 4], [2, 1], [-1, -1]]
     assert best[0].tolist() == pytest.approx([0.9, 0.5])
+
+
+@pytest.mark.parametrize("grouped", [True, False], ids=["row-grouped", "shuffled"])
+def test_top_per_row_agrees_with_a_sort_on_the_floats(grouped: bool) -> None:
+    """The packed 64-bit sort keeps a float sort's order: ties by item, -0.0 equal to 0.0,
+    NaN after -inf."""
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, 40, 4000)
+    items = rng.integers(0, 60, 4000)
+    scores = rng.integers(-4, 4, 4000).astype(np.float32)  # many ties
+    scores[rng.random(4000) < 0.1] = -np.inf
+    scores[rng.random(4000) < 0.05] = np.nan
+    scores[rng.random(4000) < 0.05] = -0.0
+    if grouped:
+        first = np.lexsort((items, rows))
+        rows, items, scores = rows[first], items[first], scores[first]
+    order = np.lexsort((items, -scores, rows))
+    expected: list[list[int]] = [[] for _ in range(42)]
+    for row, item in zip(rows[order], items[order], strict=True):
+        if len(expected[row]) < 7:
+            expected[row].append(int(item))
+    ids, _ = top_per_row(rows, items, scores, 42, 7)
+    assert [[i for i in row if i >= 0] for row in ids.tolist()] == expected
