@@ -51,7 +51,7 @@ format: $(VENV)/.full ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-typecheck: $(VENV)/.full ## mypy over the core package and the CDK app
+typecheck: $(VENV)/.full ## mypy over the core package, the CDK app and the benchmarks
 	$(VENV)/bin/mypy
 
 synth: $(VENV)/.full node_modules/.bin/cdk ## Synthesize every stage; cdk-nag findings fail it

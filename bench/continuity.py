@@ -34,7 +34,6 @@ import resource
 import shutil
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -44,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from bench import results_files
-from bench.etl import Usage, _processes, generated, log, machine_info
+from bench.etl import generated, log, machine_info
+from bench.sampling import Footprint, Usage, usage_figures
 from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS
 from exportintel.local.sagemaker import JobFailed, JobFolders, pack_model, run_job, script
 from exportintel.settings import LOCAL, EnvironmentSettings
@@ -70,70 +70,6 @@ def _now() -> str:
 
 
 # --- Measuring ----------------------------------------------------------------------------------
-
-
-class Footprint:
-    """Peak proportional set size (PSS) of this process and its descendants, sampled from
-    /proc/<pid>/smaps_rollup every `interval` seconds while a block runs; None off Linux.
-
-    Summed resident sizes (`Usage`) count a page once per process that maps it: PySpark's
-    Python workers are forked from one daemon and share its copy-on-write pages, so their sum
-    can exceed what the machine holds. PSS splits each shared page among the processes that
-    map it, so the sum over the tree is the memory the tree occupies.
-    """
-
-    def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
-        self.peak: int | None = None
-        self.peak_anonymous: int | None = None
-        self._linux = Path("/proc/self/smaps_rollup").exists()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _take(self) -> None:
-        total = anonymous = 0
-        for pid in _processes(os.getpid(), tree=True):
-            try:
-                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            except OSError:  # the process has ended
-                continue
-            for line in text.splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-                elif line.startswith("Pss_Anon:"):
-                    anonymous += int(line.split()[1]) * 1024
-        self.peak = max(self.peak or 0, total)
-        self.peak_anonymous = max(self.peak_anonymous or 0, anonymous)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._take()
-
-    def __enter__(self) -> Footprint:
-        if self._linux:
-            self._take()
-            self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._linux:
-            self._stop.set()
-            self._thread.join()
-            self._take()
-
-
-def _usage(usage: Usage, seconds: float, footprint: Footprint | None = None) -> dict[str, Any]:
-    figures = {
-        "seconds": seconds,
-        "cpu_seconds": usage.cpu,
-        "peak_rss_bytes": usage.peak,
-        "peak_anonymous_rss_bytes": usage.peak_anonymous,
-        "load_average_before": usage.load,
-    }
-    if footprint is not None:
-        figures["peak_pss_bytes"] = footprint.peak
-        figures["peak_anonymous_pss_bytes"] = footprint.peak_anonymous
-    return figures
 
 
 # --- Spark steps --------------------------------------------------------------------------------
@@ -167,7 +103,7 @@ def curate_measured(spark: SparkSession, name: str, *, source: Path, lake: Path)
         seconds = time.perf_counter() - started
     log(f"curated {name}: {summary.written:,} rows in {seconds:.1f} s")
     return {
-        **_usage(usage, seconds, footprint),
+        **usage_figures(usage, seconds, footprint),
         "read": summary.read,
         "written": summary.written,
         "quarantined": summary.quarantined,
@@ -212,7 +148,7 @@ def derive(spark: SparkSession, *, lake: Path) -> dict[str, Any]:
             summary = body(spark, paths)
             seconds = time.perf_counter() - started
         steps[table] = {
-            **_usage(usage, seconds, footprint),
+            **usage_figures(usage, seconds, footprint),
             "rows": summary["rows"],
             "labelled": summary.get("labelled"),
             "files": len(list(Path(paths[table]).rglob("*.parquet"))),
@@ -606,7 +542,7 @@ def generation(work: Path, scale: str, seed: int) -> tuple[Path, dict[str, Any] 
         seconds = time.perf_counter() - started
     figures = {
         "measured_utc": _now(),
-        **_usage(usage, seconds),
+        **usage_figures(usage, seconds),
         "method": "generate() in the benchmark process; its RSS sampled every 0.25 s",
     }
     record.write_text(json.dumps(figures, indent=2) + "\n")

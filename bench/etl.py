@@ -31,7 +31,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -47,6 +46,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from bench import results_files
+from bench.sampling import Usage
 from exportintel.contracts import get_contract
 from exportintel.contracts.model import Contract, FieldType, Treatment
 from exportintel.contracts.tables import curated_table
@@ -156,98 +156,6 @@ def build_events(source: Path, n: int, out: Path) -> list[Path]:
 
 
 # --- Measuring ----------------------------------------------------------------------------------
-
-
-def _processes(root: int, *, tree: bool) -> list[int]:
-    """`root`, and its descendants (the Spark JVM, its Python workers) when `tree` is set."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc") if tree else ():
-        if entry.name.isdigit():
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack.extend(children.get(pid, []))
-    return found
-
-
-def _process(pid: int) -> tuple[int, int, int] | None:
-    """(resident bytes, anonymous resident bytes, CPU ticks) of a live process.
-
-    Resident also counts file pages mapped in (Spark maps its spilled blocks and shuffle
-    files), which the kernel can drop under pressure; anonymous does not.
-    """
-    try:
-        statm = Path(f"/proc/{pid}/statm").read_text().split()
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:  # the process has ended
-        return None
-    page = os.sysconf("SC_PAGE_SIZE")
-    resident, shared = int(statm[1]) * page, int(statm[2]) * page
-    return resident, resident - shared, int(stat[11]) + int(stat[12])  # utime + stime
-
-
-class Usage:
-    """Peak resident memory and CPU seconds while a block runs, sampled from /proc every
-    `interval` seconds, with the load average before it. CPU time barely moves when other work
-    shares the cores, wall time does. Figures stay None off Linux.
-
-    `tree`: this process and its descendants (the driver, the Spark JVM, its Python workers);
-    otherwise this process alone (DuckDB runs in it; the idle JVM is not counted). CPU is
-    summed per process from its first to its last sample: a process that ends loses at most
-    one interval, and none depends on being reaped by another process of the tree.
-    """
-
-    def __init__(self, *, tree: bool, interval: float = 0.25) -> None:
-        self.tree, self.interval = tree, interval
-        self.peak: int | None = None
-        self.peak_anonymous: int | None = None
-        self.cpu: float | None = None
-        self.load: float | None = None
-        self._linux = Path("/proc/self/stat").exists()
-        self._ticks: dict[int, list[int]] = {}  # pid: [ticks at the start (0 if born later), last]
-        self._started = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _take(self) -> None:
-        resident = anonymous = 0
-        for pid in _processes(os.getpid(), tree=self.tree):
-            seen = _process(pid)
-            if seen is None:
-                continue
-            resident += seen[0]
-            anonymous += seen[1]
-            ticks = self._ticks.setdefault(pid, [0 if self._started else seen[2], seen[2]])
-            ticks[1] = seen[2]
-        self._started = True
-        self.peak = max(self.peak or 0, resident)
-        self.peak_anonymous = max(self.peak_anonymous or 0, anonymous)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._take()
-
-    def __enter__(self) -> Usage:
-        if self._linux:
-            self.load = os.getloadavg()[0]
-            self._take()
-            self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._linux:
-            self._stop.set()
-            self._thread.join()
-            self._take()
-            used = sum(last - first for first, last in self._ticks.values())
-            self.cpu = used / os.sysconf("SC_CLK_TCK")
 
 
 def bytes_read() -> int:
@@ -437,7 +345,7 @@ def throughput(
             log(f"spark  {n:>12,} events, run {i + 1}/{repeat}: {spark_runs[-1]['seconds']:.1f} s")
             duck_runs.append(duckdb_run(files, work / "out" / "duckdb", threads))
             log(f"duckdb {n:>12,} events, run {i + 1}/{repeat}: {duck_runs[-1]['seconds']:.1f} s")
-        size = {
+        size: dict[str, Any] = {
             "events": n,
             "repeat": repeat,
             "raw_files": len(files),
@@ -484,7 +392,7 @@ def growth(sizes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def used_columns(sql: str) -> dict[str, set[str]]:
     """Per catalog table, the columns a query references (CTEs and aliases resolved)."""
     tables = referenced_tables(sql)
-    schema = {}
+    schema: dict[str, object] = {}
     for name in tables:
         spec = curated_table(get_contract(name))
         schema[name] = {c.name: c.type for c in (*spec.columns, *spec.partition_keys)}

@@ -48,13 +48,11 @@ import pyarrow.parquet as pq
 from bench import results_files
 from bench.continuity import (
     SPARK_MEMORY,
-    Footprint,
     _load,
     _now,
     _seconds,
     _size,
     _summary,
-    _usage,
     combined,
     curate_measured,
     feature_table,
@@ -62,7 +60,8 @@ from bench.continuity import (
     measured_job,
     warm_up,
 )
-from bench.etl import Usage, log, machine_info
+from bench.etl import log, machine_info
+from bench.sampling import Footprint, Usage, usage_figures
 from exportintel.glue_jobs import MATCHING_INPUTS
 from exportintel.local.sagemaker import JobFolders, pack_model
 from exportintel.matching.data import BUYERS_FILE, EXPORTERS_FILE, INTERACTIONS_FILE
@@ -147,7 +146,7 @@ def derive(spark: SparkSession, *, lake: Path) -> dict[str, Any]:
         seconds = time.perf_counter() - started
     log(f"derived {', '.join(DERIVED)} in {seconds:.1f} s")
     return {
-        **_usage(usage, seconds, footprint),
+        **usage_figures(usage, seconds, footprint),
         "summary": summary,
         "tables": {t: feature_table(Path(paths[t])) for t in DERIVED},
     }
