@@ -25,18 +25,12 @@ neither holds memory nor shares the cores with them.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
-import multiprocessing
 import os
-import resource
 import shutil
-import statistics
 import sys
 import time
 from collections.abc import Sequence
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +38,10 @@ import pyarrow.parquet as pq
 
 from bench import results_files
 from bench.etl import generated, log, machine_info
-from bench.sampling import Footprint, Usage, usage_figures
+from bench.jobs import JobPlan, command_line, job_row, model_bench_parser, repeated_jobs
+from bench.results_files import load_text, now_utc, seconds_text, size_text
+from bench.sampling import Footprint, Usage, step_row, usage_figures
 from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS
-from exportintel.local.sagemaker import JobFailed, JobFolders, pack_model, run_job, script
 from exportintel.settings import LOCAL, EnvironmentSettings
 
 if TYPE_CHECKING:
@@ -63,10 +58,6 @@ MODEL_NAMES = ("lr", "xgboost", "baseline")
 WARMUP = "country_risk"  # the smallest input: curated once, unmeasured, into a scratch lake
 # Room for the large scale's export history in one local Spark job; set the variable to override.
 SPARK_MEMORY = "6g"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 # --- Measuring ----------------------------------------------------------------------------------
@@ -161,88 +152,6 @@ def derive(spark: SparkSession, *, lake: Path) -> dict[str, Any]:
 # --- Jobs ---------------------------------------------------------------------------------------
 
 
-def _job_in_wrapper(
-    conn: Connection,
-    model: str,
-    name: str,
-    job_name: str,
-    channels: dict[str, Path],
-    root: Path,
-    arguments: list[str],
-) -> None:
-    """The wrapper process: one job, then its wall time and the kernel's figures for it.
-
-    RUSAGE_CHILDREN covers the children this process has waited for: the job process alone
-    (it starts none of its own). ru_maxrss is in KiB on Linux.
-    """
-    started = time.perf_counter()
-    failure = None
-    try:
-        run_job(
-            script(model, name),
-            job_name=job_name,
-            channels=channels,
-            folders=JobFolders(root),
-            arguments=arguments,
-        )
-    except JobFailed as error:
-        failure = str(error)
-    seconds = time.perf_counter() - started
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    conn.send(
-        {
-            "seconds": seconds,
-            "cpu_seconds": used.ru_utime + used.ru_stime,
-            "peak_rss_bytes": used.ru_maxrss * 1024,
-            "failure": failure,
-        }
-    )
-    conn.close()
-
-
-def measured_job(
-    name: str,
-    *,
-    job_name: str,
-    channels: dict[str, Path],
-    root: Path,
-    arguments: list[str],
-    model: str = MODEL,
-) -> dict[str, Any]:
-    """Run `sagemaker_jobs/<model>/<name>.py` through `run_job` in a fresh wrapper process."""
-    shutil.rmtree(root, ignore_errors=True)
-    context = multiprocessing.get_context("spawn")  # a clean process: no Spark, no fork state
-    receive, send = context.Pipe(duplex=False)
-    load = os.getloadavg()[0]
-    wrapper = context.Process(
-        target=_job_in_wrapper, args=(send, model, name, job_name, channels, root, arguments)
-    )
-    wrapper.start()
-    send.close()
-    try:
-        figures: dict[str, Any] = receive.recv()
-    except EOFError:
-        figures = {"failure": f"the wrapper process ended with exit code {wrapper.exitcode}"}
-    wrapper.join()
-    if figures.get("failure"):
-        raise JobFailed(f"{name} job {job_name}: {figures['failure']}")
-    del figures["failure"]
-    return {**figures, "load_average_before": load}
-
-
-def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def spread(key: str) -> dict[str, float]:
-        values = [r[key] for r in runs]
-        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-    return {
-        "runs": runs,
-        "seconds": spread("seconds"),
-        "cpu_seconds": spread("cpu_seconds"),
-        "peak_rss_bytes": spread("peak_rss_bytes"),
-    }
-
-
 def _held_out(metrics: dict[str, Any]) -> dict[str, Any]:
     """What the results keep of `metrics.json`: the figures, not the calibration parameters."""
     return {
@@ -267,6 +176,11 @@ def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if k != "model_version"}
 
 
+def _risk_group(output_data: Path) -> dict[str, Any]:
+    index = pq.read_table(output_data / "index.parquet", columns=["risk_group"])
+    return {"rows": index.num_rows, "risk_group": int(index.column("risk_group").to_numpy().sum())}
+
+
 def train_and_score(
     *, features: Path, jobs: Path, repeat: int, settings: EnvironmentSettings
 ) -> dict[str, Any]:
@@ -274,61 +188,17 @@ def train_and_score(
     `exportintel train|score continuity` passes them); the figures of every job process."""
     from exportintel.continuity.local import scoring_arguments, training_arguments
 
-    arguments = training_arguments(settings)
-    score_arguments = scoring_arguments(settings)
-    train_runs, score_runs = [], []
-    first: dict[str, Any] | None = None
-    identical = True
-    for i in range(1, repeat + 1):
-        root = jobs / f"train-{i}"
-        train_runs.append(
-            measured_job(
-                "train",
-                job_name=f"bench-continuity-{i}",
-                channels={"train": features},
-                root=root,
-                arguments=arguments,
-            )
-        )
-        log(f"train run {i}/{repeat}: {train_runs[-1]['seconds']:.1f} s")
-        metrics = json.loads((JobFolders(root).model / "metrics.json").read_text())
-        if first is None:
-            first = metrics
-        identical = identical and _figures(metrics) == _figures(first)
-
-        # The model channel as SageMaker fills it: the packed model.tar.gz.
-        model = jobs / f"model-{i}"
-        shutil.rmtree(model, ignore_errors=True)
-        pack_model(JobFolders(root).model, model / "model.tar.gz")
-        score_root = jobs / f"score-{i}"
-        score_runs.append(
-            measured_job(
-                "score",
-                job_name=f"bench-continuity-score-{i}",
-                channels={"score": features, "model": model},
-                root=score_root,
-                arguments=score_arguments,
-            )
-        )
-        log(f"score run {i}/{repeat}: {score_runs[-1]['seconds']:.1f} s")
-    assert first is not None
-    index = pq.read_table(
-        JobFolders(score_root).output_data / "index.parquet", columns=["risk_group"]
+    plan = JobPlan(
+        model=MODEL,
+        train_channels={"train": features},
+        score_channels={"score": features},
+        train_arguments=training_arguments(settings),
+        score_arguments=scoring_arguments(settings),
+        reproducible=_figures,
+        scored=_risk_group,
     )
-    return {
-        "run_utc": _now(),
-        "repeat": repeat,
-        "arguments": arguments,
-        "score_arguments": score_arguments,
-        "train": _summary(train_runs),
-        "score": _summary(score_runs),
-        "scored": {
-            "rows": index.num_rows,
-            "risk_group": int(index.column("risk_group").to_numpy().sum()),
-        },
-        "metrics_identical_across_runs": identical,
-        "held_out": _held_out(first),
-    }
+    figures, first = repeated_jobs(plan, jobs, repeat)
+    return {**figures, "held_out": _held_out(first)}
 
 
 def feature_table(folder: Path) -> dict[str, Any]:
@@ -355,24 +225,6 @@ def _max_or_none(values: list[int | None]) -> int | None:
     return max(known) if known else None
 
 
-def _size(n: float | None) -> str:
-    if n is None:
-        return "n/a"
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n:,.1f} GB"
-
-
-def _seconds(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f} s"
-
-
-def _load(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
-
-
 def _interval(m: dict[str, float | None]) -> str:
     def f(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.3f}"
@@ -396,8 +248,8 @@ def render_markdown(results: dict[str, Any]) -> str:
     if data:
         g = data.get("generate")
         generation = (
-            f"generated in {g['seconds']:,.0f} s (CPU {_seconds(g['cpu_seconds'])}, peak RSS "
-            f"{_size(g['peak_rss_bytes'])}, load average {_load(g['load_average_before'])} "
+            f"generated in {g['seconds']:,.0f} s (CPU {seconds_text(g['cpu_seconds'])}, peak RSS "
+            f"{size_text(g['peak_rss_bytes'])}, load average {load_text(g['load_average_before'])} "
             f"before; measured {g['measured_utc']}: {g['method']}), kept in the work folder"
             if g
             else "reused from the work folder (its generation was not measured)"
@@ -435,12 +287,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             labelled = f" ({d['labelled']:,} labelled)" if d.get("labelled") is not None else ""
             steps.append((f"derive {name}", "", f"{d['rows']:,}{labelled}", d))
         for step, rows_in, rows_out, d in steps:
-            lines.append(
-                f"| {step} | {rows_in} | {rows_out} | {_seconds(d['seconds'])} "
-                f"| {_seconds(d['cpu_seconds'])} | {_size(d.get('peak_pss_bytes'))} "
-                f"({_size(d.get('peak_anonymous_pss_bytes'))}) | {_size(d['peak_rss_bytes'])} "
-                f"| {_load(d['load_average_before']) if 'load_average_before' in d else ''} |"
-            )
+            lines.append(step_row(step, rows_in, rows_out, d))
     jobs = results.get("jobs")
     if jobs:
         f, h = results["features"], jobs["held_out"]
@@ -450,7 +297,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             "each)",
             "",
             f"Input: `continuity_features`, {f['rows']:,} firm-years, {f['columns']} columns "
-            f"({_size(f['bytes'])} of Parquet in {f['files']} files); the model uses "
+            f"({size_text(f['bytes'])} of Parquet in {f['files']} files); the model uses "
             f"{h['features']['numeric']} numeric and {h['features']['categorical']} categorical "
             f"features ({h['features']['dropped']} dropped). Training fits on "
             f"{h['rows']['train']['n']:,} rows, validates on {h['rows']['validation']['n']:,} and "
@@ -467,14 +314,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|",
         ]
         for name in ("train", "score"):
-            j = jobs[name]
-            s, r = j["seconds"], j["peak_rss_bytes"]
-            loads = ", ".join(_load(run["load_average_before"]) for run in j["runs"])
-            lines.append(
-                f"| {name} | {len(j['runs'])} | {s['median']:,.1f} s ({s['min']:,.1f}-"
-                f"{s['max']:,.1f}) | {j['cpu_seconds']['median']:,.1f} s | {_size(r['median'])} "
-                f"({_size(r['min'])}-{_size(r['max'])}) | {loads} |"
-            )
+            lines.append(job_row(name, jobs[name]))
         same = "identical" if jobs["metrics_identical_across_runs"] else "NOT identical"
         years = h["years"]
         lines += [
@@ -541,7 +381,7 @@ def generation(work: Path, scale: str, seed: int) -> tuple[Path, dict[str, Any] 
         source = generated(work, scale, seed)
         seconds = time.perf_counter() - started
     figures = {
-        "measured_utc": _now(),
+        "measured_utc": now_utc(),
         **usage_figures(usage, seconds),
         "method": "generate() in the benchmark process; its RSS sampled every 0.25 s",
     }
@@ -596,7 +436,7 @@ def run(
                 "generated_rows": {name: manifest["datasets"][name]["rows"] for name in CURATED},
             },
         )
-        pipeline: dict[str, Any] = {"run_utc": _now()}
+        pipeline: dict[str, Any] = {"run_utc": now_utc()}
         pipeline["curate"] = curate(session, source=source, lake=lake)
         save("pipeline", pipeline)
         pipeline["derive"] = derive(session, lake=lake)
@@ -616,38 +456,24 @@ def run(
             settings=LOCAL,
         ),
     )
-    results["machine"]["finished_utc"] = _now()
+    results["machine"]["finished_utc"] = now_utc()
     write_results(results, results_folder)
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.continuity", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument("--scale", default="large")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=3, help="training and scoring runs")
-    parser.add_argument(
-        "--work", type=Path, default=DEFAULT_WORK, help="generated data, lake, jobs"
-    )
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--note", action="append", default=[], help="a plain statement for the results file"
-    )
+    parser = model_bench_parser("bench.continuity", __doc__, repeat=3, work=DEFAULT_WORK)
     args = parser.parse_args(argv)
     os.environ.setdefault("EXPORTINTEL_SPARK_MEMORY", SPARK_MEMORY)
 
-    command = ".venv/bin/python -m bench.continuity " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
+    command = command_line("bench.continuity", argv)
     results = run(
         scale=args.scale,
         seed=args.seed,
         repeat=args.repeat,
         work=args.work,
         results_folder=args.results,
-        command=command.strip(),
+        command=command,
         notes=args.note,
     )
     json_path, md_path = write_results(results, args.results)

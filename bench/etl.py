@@ -46,6 +46,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from bench import results_files
+from bench.results_files import now_utc, size_text
 from bench.sampling import Usage
 from exportintel.contracts import get_contract
 from exportintel.contracts.model import Contract, FieldType, Treatment
@@ -326,7 +327,7 @@ def throughput(
     """Spark and DuckDB, run after run on the same raw files, at each size."""
     threads = spark.sparkContext.defaultParallelism
     result: dict[str, Any] = {
-        "run_utc": _now(),
+        "run_utc": now_utc(),
         "dataset": EVENTS,
         "duckdb_threads": threads,
         "sizes": [],
@@ -471,7 +472,7 @@ def query_bytes(
     spark: SparkSession, *, work: Path, scale: str, seed: int, names: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """Each named query over curated Parquet and over the raw JSON: bytes read, both ways."""
-    started = _now()
+    started = now_utc()
     queries = [q for q in named_queries() if names is None or q.name in names]
     needed = set().union(*(referenced_tables(q.sql) for q in queries))
     source, lake = query_lake(spark, work, scale, seed, needed)
@@ -512,10 +513,6 @@ def query_bytes(
 # --- Reporting ----------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 def _carried(part: dict[str, Any]) -> list[str]:
     """A note under a part's heading when it comes from an earlier run than the file's."""
     if "machine" not in part:
@@ -532,7 +529,7 @@ def machine_info(spark: SparkSession | None = None) -> dict[str, Any]:
     import pyspark
 
     info: dict[str, Any] = {
-        "date_utc": _now(),
+        "date_utc": now_utc(),
         "cores": os.cpu_count(),
         "cpu": _proc_value("/proc/cpuinfo", "model name"),
         "memory_gib": _memory_gib(),
@@ -578,16 +575,6 @@ def _proc_value(path: str, key: str) -> str | None:
 def _memory_gib() -> float | None:
     total = _proc_value("/proc/meminfo", "MemTotal")
     return round(int(total.split()[0]) / 2**20, 1) if total else None
-
-
-def _size(n: float | None) -> str:
-    if n is None:
-        return "n/a"
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n:,.1f} GB"
 
 
 def _num(value: float | None, unit: str = "", decimals: int = 0) -> str:
@@ -640,11 +627,11 @@ def render_markdown(results: dict[str, Any]) -> str:
                 loads = [r["load_average_before"] for r in e["runs"]]
                 load = ", ".join("n/a" if v is None else f"{v:.1f}" for v in loads)
                 lines.append(
-                    f"| {_events(s['events'])} | {_size(s['raw_bytes'])} | {label} "
+                    f"| {_events(s['events'])} | {size_text(s['raw_bytes'])} | {label} "
                     f"| {s['repeat']} | {e['median_seconds']:,.1f} s "
                     f"| {e['events_per_second']:,.0f} | {_num(e['median_cpu_seconds'], ' s', 1)} "
-                    f"| {_num(e['events_per_cpu_second'])} | {_size(e['peak_rss_bytes'])} "
-                    f"({_size(e['peak_anonymous_rss_bytes'])}) "
+                    f"| {_num(e['events_per_cpu_second'])} | {size_text(e['peak_rss_bytes'])} "
+                    f"({size_text(e['peak_anonymous_rss_bytes'])}) "
                     f"| {load} |"
                 )
         lines.append("")
@@ -694,9 +681,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
         for r in q["queries"]:
             lines.append(
-                f"| {r['query']} | {_size(r['curated_column_chunk_bytes'])} "
-                f"| {_size(r['curated_read_bytes'])} | {_size(r['raw_file_bytes'])} "
-                f"| {_size(r['raw_read_bytes'])} | {r['ratio']:.3f} |"
+                f"| {r['query']} | {size_text(r['curated_column_chunk_bytes'])} "
+                f"| {size_text(r['curated_read_bytes'])} | {size_text(r['raw_file_bytes'])} "
+                f"| {size_text(r['raw_read_bytes'])} | {r['ratio']:.3f} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -778,7 +765,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     finally:
         spark.stop()
-    results["machine"]["finished_utc"] = _now()
+    results["machine"]["finished_utc"] = now_utc()
     json_path, md_path = write_results(results, args.results)
     print(render_markdown(results))
     print(f"written: {json_path}, {md_path}")

@@ -32,14 +32,13 @@ The path measured is the one the platform runs, all existing code, on local file
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,22 +47,17 @@ import pyarrow.parquet as pq
 from bench import results_files
 from bench.continuity import (
     SPARK_MEMORY,
-    _load,
-    _now,
-    _seconds,
-    _size,
-    _summary,
     combined,
     curate_measured,
     feature_table,
     generation,
-    measured_job,
     warm_up,
 )
 from bench.etl import log, machine_info
-from bench.sampling import Footprint, Usage, usage_figures
+from bench.jobs import JobPlan, command_line, job_row, model_bench_parser, repeated_jobs
+from bench.results_files import load_text, now_utc, seconds_text, size_text
+from bench.sampling import Footprint, Usage, step_row, usage_figures
 from exportintel.glue_jobs import MATCHING_INPUTS
-from exportintel.local.sagemaker import JobFolders, pack_model
 from exportintel.matching.data import BUYERS_FILE, EXPORTERS_FILE, INTERACTIONS_FILE
 from exportintel.matching.local import scoring_arguments, training_arguments
 from exportintel.settings import LOCAL, EnvironmentSettings
@@ -122,7 +116,12 @@ def curate(
             measured[name] = curate_measured(spark, name, source=source, lake=lake)
             made = {"origin": "curated", **measured[name]}
         files = feature_table(target)
-        record[name] = {**made, "made_utc": _now(), "rows": files["rows"], "bytes": files["bytes"]}
+        record[name] = {
+            **made,
+            "made_utc": now_utc(),
+            "rows": files["rows"],
+            "bytes": files["bytes"],
+        }
         tables[name] = {**record[name], "reused": False}
         record_path.write_text(json.dumps(record, indent=2) + "\n")
     return {"tables": tables, "measured": combined(measured) if measured else None}
@@ -177,13 +176,26 @@ def training_channel(lake: Path, channel: Path) -> dict[str, Any]:
     }
 
 
-def _identical(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two runs' `metrics.json` agree on every figure (not the version name)."""
+def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The part of `metrics.json` every seeded run must reproduce (not the version name)."""
+    return {k: v for k, v in metrics.items() if k != "model_version"}
 
-    def figures(m: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in m.items() if k != "model_version"}
 
-    return figures(a) == figures(b)
+def _plan(
+    channel: Path,
+    settings: EnvironmentSettings,
+    train_options: Sequence[str] = (),
+    score_options: Sequence[str] = (),
+) -> JobPlan:
+    return JobPlan(
+        model=MODEL,
+        train_channels={"train": channel},
+        score_channels={},
+        train_arguments=[*training_arguments(settings), *train_options],
+        score_arguments=[*scoring_arguments(settings), *score_options],
+        reproducible=_figures,
+        scored=lambda output: _scored(json.loads((output / "scoring.json").read_text())),
+    )
 
 
 def train_and_score(
@@ -194,83 +206,14 @@ def train_and_score(
     settings: EnvironmentSettings,
     train_options: Sequence[str] = (),
     score_options: Sequence[str] = (),
-    on_part: Any = None,
+    on_part: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Train, then score with that model, `repeat` times; the figures of every job process.
 
     `on_part(figures)` is called after each job with what is known so far."""
-    arguments = [*training_arguments(settings), *train_options]
-    score_arguments = [*scoring_arguments(settings), *score_options]
-    train_runs: list[dict[str, Any]] = []
-    score_runs: list[dict[str, Any]] = []
-    first: dict[str, Any] | None = None
-    identical = True
-    figures: dict[str, Any] = {
-        "run_utc": _now(),
-        "repeat": repeat,
-        "arguments": arguments,
-        "score_arguments": score_arguments,
-    }
-    for i in range(1, repeat + 1):
-        root = jobs / f"train-{i}"
-        log(f"train run {i}/{repeat}: {' '.join(arguments)}")
-        train_runs.append(
-            measured_job(
-                "train",
-                job_name=f"bench-matching-{i}",
-                channels={"train": channel},
-                root=root,
-                arguments=arguments,
-                model=MODEL,
-            )
-        )
-        log(f"train run {i}/{repeat}: {train_runs[-1]['seconds']:.1f} s")
-        metrics = json.loads((JobFolders(root).model / "metrics.json").read_text())
-        if first is None:
-            first = metrics
-        identical = identical and _identical(metrics, first)
-        figures.update(
-            train=_summary(train_runs), metrics_identical_across_runs=identical, held_out=first
-        )
-        if on_part is not None:
-            on_part(figures)
-
-        # The model channel as SageMaker fills it: the packed model.tar.gz.
-        model = jobs / f"model-{i}"
-        shutil.rmtree(model, ignore_errors=True)
-        started = time.perf_counter()
-        archive = pack_model(JobFolders(root).model, model / "model.tar.gz")
-        figures["model_archive"] = {
-            "bytes": archive.stat().st_size,
-            "pack_seconds": time.perf_counter() - started,
-        }
-        figures.update(score_run(jobs, i, score_arguments, score_runs))
-        if on_part is not None:
-            on_part(figures)
-    return figures
-
-
-def score_run(
-    jobs: Path, i: int, score_arguments: Sequence[str], score_runs: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Score with the packed model of run `i` (`jobs/model-<i>`); appends to `score_runs` and
-    returns the scoring figures so far."""
-    model = jobs / f"model-{i}"
-    score_root = jobs / f"score-{i}"
-    log(f"score run {i}: {' '.join(score_arguments)}")
-    score_runs.append(
-        measured_job(
-            "score",
-            job_name=f"bench-matching-score-{i}",
-            channels={"model": model},
-            root=score_root,
-            arguments=list(score_arguments),
-            model=MODEL,
-        )
-    )
-    log(f"score run {i}: {score_runs[-1]['seconds']:.1f} s")
-    scoring = json.loads((JobFolders(score_root).output_data / "scoring.json").read_text())
-    return {"score": _summary(score_runs), "scored": _scored(scoring)}
+    plan = _plan(channel, settings, train_options, score_options)
+    figures, first = repeated_jobs(plan, jobs, repeat, on_part)
+    return {**figures, "held_out": first}
 
 
 def resume_scoring(
@@ -280,17 +223,17 @@ def resume_scoring(
     copy of its results (the scoring figures replaced, the rest kept as measured then)."""
     parameters = previous["parameters"]
     jobs = work / f"jobs-matching-{parameters['scale']}-{parameters['seed']}"
+    plan = _plan(jobs / "channel", LOCAL, score_options=score_options)
     results = json.loads(json.dumps(previous))
     figures = results["jobs"]
     figures.pop("score_stopped", None)
-    figures["score_arguments"] = [*scoring_arguments(LOCAL), *score_options]
-    figures["score_run_utc"] = _now()
+    figures["score_arguments"] = plan.score_arguments
+    figures["score_run_utc"] = now_utc()
     results["parameters"]["score_options"] = list(score_options)
     results["notes"] = [*results.get("notes", []), note]
-    score_runs: list[dict[str, Any]] = []
     for i in range(1, parameters["repeat"] + 1):
-        figures.update(score_run(jobs, i, figures["score_arguments"], score_runs))
-    results["machine"]["finished_utc"] = _now()
+        figures.update(plan.score(jobs, i))
+    results["machine"]["finished_utc"] = now_utc()
     return results
 
 
@@ -312,15 +255,6 @@ def _cell(interval: dict[str, float | None] | None) -> str:
         return "n/a" if v is None else f"{v:.4f}"
 
     return f"{f(interval['value'])} [{f(interval['lo'])}, {f(interval['hi'])}]"
-
-
-def _figure_row(step: str, rows_in: str, rows_out: str, d: dict[str, Any]) -> str:
-    return (
-        f"| {step} | {rows_in} | {rows_out} | {_seconds(d['seconds'])} "
-        f"| {_seconds(d['cpu_seconds'])} | {_size(d.get('peak_pss_bytes'))} "
-        f"({_size(d.get('peak_anonymous_pss_bytes'))}) | {_size(d['peak_rss_bytes'])} "
-        f"| {_load(d.get('load_average_before'))} |"
-    )
 
 
 def _training_lines(training: dict[str, Any]) -> list[str]:
@@ -387,8 +321,9 @@ def render_markdown(results: dict[str, Any]) -> str:
     if data:
         g = data.get("generate")
         generation_text = (
-            f"generated in {g['seconds']:,.0f} s (CPU {_seconds(g['cpu_seconds'])}, peak RSS "
-            f"{_size(g['peak_rss_bytes'])}; measured {g['measured_utc']}), kept in the work folder"
+            f"generated in {g['seconds']:,.0f} s (CPU {seconds_text(g['cpu_seconds'])}, peak "
+            f"RSS {size_text(g['peak_rss_bytes'])}; measured {g['measured_utc']}), kept in the "
+            "work folder"
             if g
             else "reused from the work folder (its generation was not measured)"
         )
@@ -437,18 +372,18 @@ def render_markdown(results: dict[str, Any]) -> str:
             how += [f"reused, made {t['made_utc']}"] if t["reused"] else []
             step = f"curate {name}" + (f" ({', '.join(how)})" if how else "")
             if t["origin"] == "curated":
-                lines.append(_figure_row(step, f"{t['read']:,}", f"{t['written']:,}", t))
+                lines.append(step_row(step, f"{t['read']:,}", f"{t['written']:,}", t))
             else:
                 lines.append(f"| {step} |  | {t['rows']:,} | - | - | - | - | - |")
         if curation.get("measured"):
-            lines.append(_figure_row("**curated by this run**", "", "", curation["measured"]))
+            lines.append(step_row("**curated by this run**", "", "", curation["measured"]))
         d = pipeline.get("derive")
         if d:
             tables = d["tables"]
             outputs = ", ".join(f"{t} {f['rows']:,}" for t, f in tables.items())
             web = d["summary"]["interactions"]
             lines.append(
-                _figure_row(
+                step_row(
                     "derive matching inputs", f"{web['web_events_read']:,} web events", outputs, d
                 )
             )
@@ -489,21 +424,14 @@ def render_markdown(results: dict[str, Any]) -> str:
                 lines.append(
                     f"| {name} (stopped) | 1 | over {stopped['seconds']:,.1f} s, stopped "
                     f"| {stopped['cpu_seconds']:,.1f} s until then "
-                    f"| {_size(stopped['peak_rss_bytes'])} until then "
-                    f"| {_load(stopped['load_average_before'])} |"
+                    f"| {size_text(stopped['peak_rss_bytes'])} until then "
+                    f"| {load_text(stopped['load_average_before'])} |"
                 )
                 continue
             if name not in jobs:
                 lines.append(f"| {name} | 0 | not run | | | |")
                 continue
-            j = jobs[name]
-            s, r = j["seconds"], j["peak_rss_bytes"]
-            loads = ", ".join(_load(run["load_average_before"]) for run in j["runs"])
-            lines.append(
-                f"| {name} | {len(j['runs'])} | {s['median']:,.1f} s ({s['min']:,.1f}-"
-                f"{s['max']:,.1f}) | {j['cpu_seconds']['median']:,.1f} s | {_size(r['median'])} "
-                f"({_size(r['min'])}-{_size(r['max'])}) | {loads} |"
-            )
+            lines.append(job_row(name, jobs[name]))
         stopped = jobs.get("score_stopped")
         if stopped:
             lines += ["", f"**Scoring stopped:** {stopped['statement']}"]
@@ -517,7 +445,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                     f"{s['rows']:,} stored pairs ({s['shown_rows']:,} shown)"
                     for d, s in scored.items()
                 )
-                + f". Model archive {_size(jobs['model_archive']['bytes'])}.",
+                + f". Model archive {size_text(jobs['model_archive']['bytes'])}.",
             ]
         h = jobs.get("held_out")
         if h:
@@ -607,7 +535,7 @@ def run(
                 "generated_rows": {name: manifest["datasets"][name]["rows"] for name in CURATED},
             },
         )
-        pipeline: dict[str, Any] = {"run_utc": _now()}
+        pipeline: dict[str, Any] = {"run_utc": now_utc()}
         pipeline["curate"] = curate(
             session,
             source=source,
@@ -632,22 +560,13 @@ def run(
         score_options=score_options,
         on_part=lambda figures: save("jobs", figures),
     )
-    results["machine"]["finished_utc"] = _now()
+    results["machine"]["finished_utc"] = now_utc()
     write_results(results, results_folder)
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.matching", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument("--scale", default="large")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=1, help="training and scoring runs")
-    parser.add_argument(
-        "--work", type=Path, default=DEFAULT_WORK, help="generated data, lakes, jobs"
-    )
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser = model_bench_parser("bench.matching", __doc__, repeat=1, work=DEFAULT_WORK)
     parser.add_argument(
         "--train-options",
         type=shlex.split,
@@ -661,9 +580,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="more arguments for score.py, one string (--score-options='--approximate-reasons')",
     )
     parser.add_argument(
-        "--note", action="append", default=[], help="a plain statement for the results file"
-    )
-    parser.add_argument(
         "--resume-scoring",
         type=Path,
         metavar="RESULTS_JSON",
@@ -672,15 +588,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("EXPORTINTEL_SPARK_MEMORY", SPARK_MEMORY)
 
-    command = ".venv/bin/python -m bench.matching " + " ".join(
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
-    )
+    command = command_line("bench.matching", argv)
     if args.resume_scoring:
         results = resume_scoring(
             json.loads(args.resume_scoring.read_text()),
             work=args.work,
             score_options=args.score_options,
-            note=" ".join(args.note) or f"Scoring run again ({command.strip()}).",
+            note=" ".join(args.note) or f"Scoring run again ({command}).",
         )
         write_results(results, args.results)
         print(render_markdown(results))
@@ -691,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeat=args.repeat,
         work=args.work,
         results_folder=args.results,
-        command=command.strip(),
+        command=command,
         train_options=args.train_options,
         score_options=args.score_options,
         notes=args.note,

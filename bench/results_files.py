@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -49,3 +50,26 @@ def report_head(title: str, results: dict[str, Any]) -> list[str]:
     for note in results.get("notes", []):
         lines += ["", f"**Note:** {note}"]
     return lines
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def size_text(n: float | None) -> str:
+    """Bytes in decimal units: 1.2 GB."""
+    if n is None:
+        return "n/a"
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} GB"
+
+
+def seconds_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f} s"
+
+
+def load_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"

@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any, Self
 
+from bench.results_files import load_text, seconds_text, size_text
+
 
 def processes(root: int, *, tree: bool) -> list[int]:
     """`root`, and its descendants (the Spark JVM, its Python workers) when `tree` is set."""
@@ -178,3 +180,15 @@ def usage_figures(
         figures["peak_pss_bytes"] = footprint.peak
         figures["peak_anonymous_pss_bytes"] = footprint.peak_anonymous
     return figures
+
+
+def step_row(step: str, rows_in: str, rows_out: str, d: dict[str, Any]) -> str:
+    """A Markdown table row of `usage_figures`: step, rows in and out, wall, CPU, peak PSS
+    (anonymous), peak RSS, load average before (blank for a row that sums several steps)."""
+    load = load_text(d["load_average_before"]) if "load_average_before" in d else ""
+    return (
+        f"| {step} | {rows_in} | {rows_out} | {seconds_text(d['seconds'])} "
+        f"| {seconds_text(d['cpu_seconds'])} | {size_text(d.get('peak_pss_bytes'))} "
+        f"({size_text(d.get('peak_anonymous_pss_bytes'))}) | {size_text(d['peak_rss_bytes'])} "
+        f"| {load} |"
+    )
