@@ -54,6 +54,12 @@ class RankerParams:
     colsample_bytree: float = 0.8
     reg_lambda: float = 1.0
     pairs_per_sample: int = 8
+    # Trees per round, each on its own row and column sample, averaged: bagging inside the
+    # boosting. On the tuning world (generated small data, seed 10), two ranker seeds gave
+    # MAP@10 0.036 and 0.028 for exporters' lists with one tree a round, 0.033 and 0.034 with
+    # four (NDCG@10 0.069/0.057 against 0.064/0.065): the same mean, a sixth of the spread,
+    # for about twice the training time.
+    parallel_trees: int = 4
     monotone: bool = True  # hold the features of `features.monotone_direction` to their sign
     seed: int = 7
     nthread: int = 0  # 0: one thread below SMALL_TABLE rows, every core of the job above
@@ -71,6 +77,7 @@ class RankerParams:
             "lambda": self.reg_lambda,
             "seed": self.seed,
             "max_cat_to_onehot": 8,
+            "num_parallel_tree": self.parallel_trees,
         }
         if self.objective.startswith("rank:"):
             params["lambdarank_pair_method"] = "topk"

@@ -137,6 +137,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     model.add_argument("--xgb-min-child-weight", type=float, default=ranker.min_child_weight)
     model.add_argument(
+        "--xgb-parallel-trees",
+        type=int,
+        default=ranker.parallel_trees,
+        help="trees per round on their own samples, averaged (steadier rankings, slower)",
+    )
+    model.add_argument(
         "--xgb-nthread",
         type=int,
         default=ranker.nthread,
@@ -183,6 +189,7 @@ def options_from(args: argparse.Namespace) -> MatchingOptions:
             num_round=args.xgb_num_round,
             early_stopping_rounds=args.xgb_early_stopping_rounds,
             min_child_weight=args.xgb_min_child_weight,
+            parallel_trees=args.xgb_parallel_trees,
             nthread=args.xgb_nthread,
             seed=args.seed,
         ),
@@ -198,7 +205,14 @@ def options_from(args: argparse.Namespace) -> MatchingOptions:
 
 def train(args: argparse.Namespace) -> tuple[MatchingModel, dict[str, Any]]:
     """Read the channel, evaluate on the held-out window, fit on everything, write both."""
-    for name in ("label_windows", "max_groups", "candidates", "shown", "bootstrap_resamples"):
+    for name in (
+        "label_windows",
+        "max_groups",
+        "candidates",
+        "shown",
+        "bootstrap_resamples",
+        "xgb_parallel_trees",
+    ):
         if getattr(args, name) < 1:
             raise DataError(f"--{name.replace('_', '-')} must be at least 1")
     data = read_channel(
