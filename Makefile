@@ -74,3 +74,7 @@ clean: ## Remove generated data, synth output and the environment
 bench: $(VENV)/.full ## Benchmarks (long: ETL at 1M and 10M events, continuity at large): bench/results/
 	$(PY) -m bench.etl
 	$(PY) -m bench.continuity
+
+.PHONY: bench-matching
+bench-matching: $(VENV)/.full ## The matching benchmark at large scale (hours on 2 cores): bench/results/
+	$(PY) -m bench.matching --scale large --score-options=--approximate-reasons
