@@ -28,6 +28,7 @@ new firms get their share), scored exactly and cut to the best N.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,12 @@ def _as_list(value: Any) -> list[str]:
     return []
 
 
+def _all_dates(values: pd.Series) -> bool:
+    """Dates held as Python objects (how pandas reads a Parquet DATE column)."""
+    sample = values.iloc[:DETECTION_SAMPLE]
+    return bool(sample.map(lambda v: isinstance(v, dt.date)).all())
+
+
 def analyse_side(frame: pd.DataFrame, key: str) -> dict[str, str]:
     """Each column's kind: numeric, categorical, text, codes, or `dropped (<why>)`."""
     kinds: dict[str, str] = {}
@@ -86,7 +93,7 @@ def analyse_side(frame: pd.DataFrame, key: str) -> dict[str, str]:
             pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column)
         ):
             kinds[str(name)] = "numeric"
-        elif pd.api.types.is_datetime64_any_dtype(column):
+        elif pd.api.types.is_datetime64_any_dtype(column) or _all_dates(values):
             kinds[str(name)] = "dropped (a date or time; give an age or a change instead)"
         else:
             sample = values.iloc[:DETECTION_SAMPLE]

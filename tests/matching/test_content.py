@@ -3,6 +3,8 @@ content candidates (never seen pairs, never bad-credit buyers)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,6 +70,16 @@ def test_column_kinds_are_read_from_the_values() -> None:
     assert kinds["price_min_usd"] == "numeric"
     assert kinds["founded"].startswith("dropped")
     assert "bad_credit" not in analyse_side(buyers, "buyer_id")  # a filter, not a feature
+
+
+def test_a_parquet_date_column_is_dropped_not_taken_for_a_category(tmp_path: Path) -> None:
+    """pandas reads a Parquet DATE as Python dates (object dtype), not datetime64."""
+    exporters, _ = sides()
+    exporters["as_of"] = pd.to_datetime(["2024-06-30"] * len(exporters)).date
+    exporters.to_parquet(tmp_path / "exporters.parquet")
+    read = pd.read_parquet(tmp_path / "exporters.parquet")
+    assert read["as_of"].dtype == object
+    assert analyse_side(read, "exporter_id")["as_of"].startswith("dropped (a date")
 
 
 def test_detect_pairs_columns_by_vocabulary_and_knows_hs_levels() -> None:
