@@ -25,15 +25,19 @@ from bench.results_files import RESULTS, load_text, now_utc, size_text
 from exportintel.local.sagemaker import JobFailed, JobFolders, pack_model, run_job, script
 
 
-def _job_in_wrapper(
-    conn: Connection,
-    model: str,
-    name: str,
-    job_name: str,
-    channels: dict[str, Path],
-    root: Path,
-    arguments: list[str],
-) -> None:
+@dataclass(frozen=True)
+class Job:
+    """One run of `sagemaker_jobs/<model>/<name>.py` with its channels, under `root`."""
+
+    model: str
+    name: str  # "train" or "score"
+    job_name: str
+    channels: dict[str, Path]
+    root: Path
+    arguments: list[str]
+
+
+def _job_in_wrapper(conn: Connection, job: Job) -> None:
     """The wrapper process: one job, then its wall time and the kernel's figures for it.
 
     RUSAGE_CHILDREN covers the children this process has waited for: the job process alone
@@ -43,11 +47,11 @@ def _job_in_wrapper(
     failure = None
     try:
         run_job(
-            script(model, name),
-            job_name=job_name,
-            channels=channels,
-            folders=JobFolders(root),
-            arguments=arguments,
+            script(job.model, job.name),
+            job_name=job.job_name,
+            channels=job.channels,
+            folders=JobFolders(job.root),
+            arguments=job.arguments,
         )
     except JobFailed as error:
         failure = str(error)
@@ -64,23 +68,13 @@ def _job_in_wrapper(
     conn.close()
 
 
-def measured_job(
-    model: str,
-    name: str,
-    *,
-    job_name: str,
-    channels: dict[str, Path],
-    root: Path,
-    arguments: list[str],
-) -> dict[str, Any]:
-    """Run `sagemaker_jobs/<model>/<name>.py` through `run_job` in a fresh wrapper process."""
-    shutil.rmtree(root, ignore_errors=True)
+def measured_job(job: Job) -> dict[str, Any]:
+    """Run `job` through `run_job` in a fresh wrapper process; its figures."""
+    shutil.rmtree(job.root, ignore_errors=True)
     context = multiprocessing.get_context("spawn")  # a clean process: no Spark, no fork state
     receive, send = context.Pipe(duplex=False)
     load = os.getloadavg()[0]
-    wrapper = context.Process(
-        target=_job_in_wrapper, args=(send, model, name, job_name, channels, root, arguments)
-    )
+    wrapper = context.Process(target=_job_in_wrapper, args=(send, job))
     wrapper.start()
     send.close()
     try:
@@ -89,7 +83,7 @@ def measured_job(
         figures = {"failure": f"the wrapper process ended with exit code {wrapper.exitcode}"}
     wrapper.join()
     if figures.get("failure"):
-        raise JobFailed(f"{name} job {job_name}: {figures['failure']}")
+        raise JobFailed(f"{job.name} job {job.job_name}: {figures['failure']}")
     del figures["failure"]
     return {**figures, "load_average_before": load}
 
@@ -132,12 +126,14 @@ class JobPlan:
         log(f"score run {i}: {' '.join(self.score_arguments)}")
         self.score_runs.append(
             measured_job(
-                self.model,
-                "score",
-                job_name=f"bench-{self.model}-score-{i}",
-                channels={**self.score_channels, "model": jobs / f"model-{i}"},
-                root=root,
-                arguments=self.score_arguments,
+                Job(
+                    self.model,
+                    "score",
+                    job_name=f"bench-{self.model}-score-{i}",
+                    channels={**self.score_channels, "model": jobs / f"model-{i}"},
+                    root=root,
+                    arguments=self.score_arguments,
+                )
             )
         )
         log(f"score run {i}: {self.score_runs[-1]['seconds']:.1f} s")
@@ -170,12 +166,14 @@ def repeated_jobs(
         log(f"train run {i}/{repeat}: {' '.join(plan.train_arguments)}")
         train_runs.append(
             measured_job(
-                plan.model,
-                "train",
-                job_name=f"bench-{plan.model}-{i}",
-                channels=plan.train_channels,
-                root=root,
-                arguments=plan.train_arguments,
+                Job(
+                    plan.model,
+                    "train",
+                    job_name=f"bench-{plan.model}-{i}",
+                    channels=plan.train_channels,
+                    root=root,
+                    arguments=plan.train_arguments,
+                )
             )
         )
         log(f"train run {i}/{repeat}: {train_runs[-1]['seconds']:.1f} s")
