@@ -752,9 +752,10 @@ def top_per_row(
     best = np.full((n_rows, n), -np.inf, dtype=np.float32)
     if len(rows) == 0 or n == 0:
         return ids, best
-    # One stable sort of (row, score descending) packed into 64 bits: ten times the speed of a
-    # three-key lexsort on the row-grouped triples every caller passes. Ties keep the input
-    # order, so the triples are put in (row, item) order first when they are not.
+    # One stable sort of (row, score descending) packed into 64 bits: about three times the
+    # speed of a three-key lexsort on the row-grouped triples every caller passes (5M pairs).
+    # Ties keep the input order, so the triples are put in (row, item) order first when they
+    # are not.
     ordered = (rows[1:] > rows[:-1]) | ((rows[1:] == rows[:-1]) & (items[1:] >= items[:-1]))
     if not ordered.all():
         first = np.lexsort((items, rows))
