@@ -171,11 +171,6 @@ def _held_out(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The part of `metrics.json` every seeded run must reproduce."""
-    return {k: v for k, v in metrics.items() if k != "model_version"}
-
-
 def _risk_group(output_data: Path) -> dict[str, Any]:
     index = pq.read_table(output_data / "index.parquet", columns=["risk_group"])
     return {"rows": index.num_rows, "risk_group": int(index.column("risk_group").to_numpy().sum())}
@@ -194,7 +189,6 @@ def train_and_score(
         score_channels={"score": features},
         train_arguments=training_arguments(settings),
         score_arguments=scoring_arguments(settings),
-        reproducible=_figures,
         scored=_risk_group,
     )
     figures, first = repeated_jobs(plan, jobs, repeat)

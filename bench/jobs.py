@@ -107,7 +107,6 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 class JobPlan:
     """What one model's train and score jobs read, and what the results keep of them.
 
-    `reproducible(metrics)`: the part of `metrics.json` every seeded run must give again;
     `scored(output_data)`: what the results keep of a scoring job's output."""
 
     model: str
@@ -115,7 +114,6 @@ class JobPlan:
     score_channels: dict[str, Path]  # besides `model`, the packed model of the same run
     train_arguments: list[str]
     score_arguments: list[str]
-    reproducible: Callable[[dict[str, Any]], Any]
     scored: Callable[[Path], dict[str, Any]]
     score_runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -141,6 +139,11 @@ class JobPlan:
             "score": summary(self.score_runs),
             "scored": self.scored(JobFolders(root).output_data),
         }
+
+
+def _reproducible(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The part of a `metrics.json` every seeded run must give again: all but the version name."""
+    return {k: v for k, v in metrics.items() if k != "model_version"}
 
 
 def repeated_jobs(
@@ -179,9 +182,7 @@ def repeated_jobs(
         log(f"train run {i}/{repeat}: {train_runs[-1]['seconds']:.1f} s")
         metrics = json.loads((JobFolders(root).model / "metrics.json").read_text())
         first = metrics if first is None else first
-        figures["metrics_identical_across_runs"] &= plan.reproducible(metrics) == plan.reproducible(
-            first
-        )
+        figures["metrics_identical_across_runs"] &= _reproducible(metrics) == _reproducible(first)
         figures["train"] = summary(train_runs)
         if on_part is not None:
             on_part(figures)

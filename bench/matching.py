@@ -176,11 +176,6 @@ def training_channel(lake: Path, channel: Path) -> dict[str, Any]:
     }
 
 
-def _figures(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The part of `metrics.json` every seeded run must reproduce (not the version name)."""
-    return {k: v for k, v in metrics.items() if k != "model_version"}
-
-
 def _plan(
     channel: Path,
     settings: EnvironmentSettings,
@@ -193,7 +188,6 @@ def _plan(
         score_channels={},
         train_arguments=[*training_arguments(settings), *train_options],
         score_arguments=[*scoring_arguments(settings), *score_options],
-        reproducible=_figures,
         scored=lambda output: _scored(json.loads((output / "scoring.json").read_text())),
     )
 
