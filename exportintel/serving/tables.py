@@ -107,3 +107,8 @@ def table_spec(role: str) -> TableSpec:
         if spec.role == role:
             return spec
     raise KeyError(f"no serving table {role!r}; tables: {', '.join(t.role for t in TABLES)}")
+
+
+def local_table_name(spec: TableSpec, environment: str) -> str:
+    """The table's name on the emulation (in AWS CloudFormation generates it)."""
+    return f"exportintel-{environment}-{spec.role.replace('_', '-')}"
