@@ -555,6 +555,7 @@ WEB_EVENTS = Contract(
                 "click",
                 "profile_view",
                 "save",
+                "dismiss",
                 "inquiry",
                 "rating",
             ),
