@@ -133,6 +133,47 @@ class EnvironmentSettings:
     # Reasons (tree SHAP, the costly part of scoring) for the first ranks of every stored list
     # and for every pair drawn; the tail of a list is rarely shown.
     matching_explained_ranks: int = 20
+    # Serving API (API Gateway REST API in front of the serving functions).
+    # Stage throttling, requests per second and burst, for all callers together: the callers
+    # are staff dashboards and a few agency systems, so this only stops a runaway client from
+    # using up the functions' concurrency and the tables' on-demand capacity.
+    api_throttle_rate: float = 20.0
+    api_throttle_burst: int = 40
+    # Requests per day of the API's usage plan. Usage plans meter only requests that carry an
+    # API key, and the callers present Cognito tokens instead: the stage throttle above is the
+    # limit that binds them; the plan is the place to give a system its own key and quota.
+    api_daily_quota: int = 20_000
+    # An API function reads or writes a few items; API Gateway gives up after 29 s anyway.
+    api_timeout_seconds: int = 10
+    # Reserved concurrency of each API function. None reserves nothing: new accounts'
+    # concurrency quota (10) leaves nothing to reserve.
+    api_reserved_concurrency: int | None = None
+    # Where Cognito may send staff back after signing in and out (authorization code + PKCE).
+    # A loopback redirect (RFC 8252) serves the dashboard run on a staff member's machine; the
+    # dashboard's CloudFront address joins the list when that distribution exists.
+    staff_callback_urls: tuple[str, ...] = ("http://localhost:8000/auth/callback",)
+    staff_logout_urls: tuple[str, ...] = ("http://localhost:8000/",)
+    # OAuth scopes (`exportintel.serving.functions.SCOPES` names) of the client other agency
+    # systems use (client credentials): they read recommendations and send clickstream events;
+    # saving, dismissing and feedback are staff actions.
+    systems_client_scopes: tuple[str, ...] = ("read", "events")
+    # Prefix of the Cognito sign-in domain (`<prefix>.auth.<region>.amazoncognito.com`), unique
+    # among all AWS accounts in the region. None: `exportintel-<env>-` and a part of the
+    # stack's id, which CloudFormation makes unique when it creates the stack.
+    auth_domain_prefix: str | None = None
+    # Live counters (the Lambda consuming the clickstream stream).
+    # Records per invocation: one batch per shard at a time, so bigger batches keep up with
+    # more traffic; counters are updated per record, so a batch stays well within the timeout.
+    counters_batch_size: int = 100
+    # Retries of a failing batch (halved each time, `bisect_batch_on_error`), then the record
+    # goes to the counters' dead-letter queue. Records are idempotent by event id.
+    counters_retry_attempts: int = 3
+    # Records older than this are sent to the dead-letter queue unprocessed: after an outage the
+    # counters catch up on recent events instead of replaying the whole stream retention.
+    # At most `kinesis_retention_hours`.
+    counters_max_record_age_hours: int = 6
+    counters_timeout_seconds: int = 60
+    counters_memory_mib: int = 256
 
     def collector_schedule(self, feed: str) -> CronSchedule:
         schedules = dict(self.collector_schedules)
@@ -165,6 +206,12 @@ PROD = EnvironmentSettings(
     glue_workers=10,
     glue_timeout_minutes=180,
     collector_reserved_concurrency=1,
+    # Fair days bring bursts of clickstream batches from the fair site.
+    api_throttle_rate=100.0,
+    api_throttle_burst=200,
+    api_daily_quota=500_000,
+    # The stream keeps a week in prod: the counters may catch up on a day of backlog.
+    counters_max_record_age_hours=24,
 )
 LOCAL = EnvironmentSettings(name="local")
 

@@ -1,4 +1,4 @@
-"""Code artefacts built at synth without Docker: the collector Lambda folder and the Glue wheels.
+"""Code artefacts built at synth without Docker: the Lambda folders and the Glue wheels.
 
 CDK's `PythonFunction` bundles in a container; these machines have no Docker. Instead pip is
 asked for wheels of the target platform (`--platform manylinux2014_x86_64 --only-binary=:all:
@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from exportintel.serving.functions import API_FUNCTIONS, COUNTERS_HANDLER
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build"
 PACKAGE_DIR = REPO_ROOT / "exportintel"
@@ -45,6 +47,13 @@ IMPLEMENTATION = "cp"
 # runtime's copy changes under us, and aws-xray-sdk pulls botocore in anyway); tzdata backs
 # zoneinfo (Asia/Seoul) wherever the runtime image lacks the system zone files.
 COLLECTOR_REQUIREMENTS = ("aws-lambda-powertools[tracer]", "pycountry", "boto3", "tzdata")
+# The serving functions' imports beyond the core package (the API functions and the live
+# counters share them). `exportintel.serving` is pure Python over boto3: pandas and numpy stay
+# out, so the functions stay small and start fast. pydantic backs Powertools' REST resolver
+# (request validation, OpenAPI schema); pycountry the contracts' country and currency formats,
+# which `exportintel.contracts.formats` imports when a record with such a field is validated;
+# boto3 and tzdata as for the collector.
+API_REQUIREMENTS = ("aws-lambda-powertools[tracer]", "pydantic", "pycountry", "boto3", "tzdata")
 # What the curation job imports that Glue 5.x does not provide (pyarrow, pandas, numpy and
 # boto3 are there): orjson to parse raw lines, pycountry for country-code formats, tzdata for
 # zoneinfo.
@@ -244,6 +253,34 @@ def collector_bundle(build_dir: Path = BUILD_DIR) -> LambdaBundle:
         "collectors",
         handler=COLLECTOR_HANDLER,
         requirements=COLLECTOR_REQUIREMENTS,
+        build_dir=build_dir,
+    )
+
+
+def api_bundle(
+    unit: str, *, handler: Path | None = None, build_dir: Path = BUILD_DIR
+) -> LambdaBundle:
+    """The code folder of one API function (`exportintel.serving.functions.API_FUNCTIONS`).
+
+    `handler` replaces the unit's `lambdas/api/<unit>/handler.py` (tests only).
+    """
+    specs = {spec.unit: spec for spec in API_FUNCTIONS}
+    if unit not in specs:
+        raise KeyError(f"no API function {unit!r}; functions: {', '.join(specs)}")
+    return lambda_bundle(
+        f"api-{unit}",
+        handler=specs[unit].handler_file if handler is None else handler,
+        requirements=API_REQUIREMENTS,
+        build_dir=build_dir,
+    )
+
+
+def counters_bundle(*, handler: Path | None = None, build_dir: Path = BUILD_DIR) -> LambdaBundle:
+    """The code folder of the live counters (the clickstream stream's consumer)."""
+    return lambda_bundle(
+        "counters",
+        handler=COUNTERS_HANDLER if handler is None else handler,
+        requirements=API_REQUIREMENTS,
         build_dir=build_dir,
     )
 

@@ -9,12 +9,14 @@ from constructs import Construct
 
 from exportintel.settings import EnvironmentSettings
 from infra.platform_stack import PlatformStack
+from infra.serving_stack import ServingStack
 
 
 class PlatformStage(Stage):
     """Everything one environment deploys; `cdk deploy 'Dev/*'` deploys dev."""
 
     platform: PlatformStack
+    serving: ServingStack
 
     def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings) -> None:
         super().__init__(
@@ -29,3 +31,11 @@ class PlatformStage(Stage):
         )
         self.settings = settings
         self.platform = PlatformStack(self, "Platform", settings=settings)
+        self.serving = ServingStack(
+            self,
+            "Serving",
+            settings=settings,
+            clickstream=self.platform.ingestion.clickstream,
+            key=self.platform.data_lake.key,
+            pseudonymisation_secret=self.platform.etl.pseudonymisation_secret,
+        )

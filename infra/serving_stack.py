@@ -1,0 +1,116 @@
+"""The serving stack: the serving tables, the API with its sign-in, and the live counters.
+
+A stack of its own beside the platform: the API and its functions change far more often than
+the lake, and a failed API deployment then rolls back without touching the lake's resources.
+It takes the platform's clickstream stream, data key and pseudonymisation secret (CloudFormation
+exports of the platform stack), so the platform deploys first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from exportintel.resources import output_key
+from exportintel.serving.resources import ServingResources
+from exportintel.serving.tables import TABLES
+from exportintel.settings import PROJECT, EnvironmentSettings
+from infra.api import Api
+from infra.counters import LiveCounters
+from infra.serving_tables import ServingTables
+
+
+class ServingStack(Stack):
+    """Serving tables, the Cognito-protected REST API and the live counters of one environment."""
+
+    tables: ServingTables
+    api: Api
+    counters: LiveCounters
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: EnvironmentSettings,
+        clickstream: kinesis.IStream,
+        key: kms.IKey,
+        pseudonymisation_secret: secretsmanager.ISecret,
+        **kwargs: Any,
+    ) -> None:
+        tags = {"project": PROJECT, "environment": settings.name}
+        super().__init__(
+            scope,
+            id_,
+            description=f"Export Intelligence Platform ({settings.name}): serving tables, API "
+            "with Cognito sign-in, live counters",
+            tags=tags,
+            **kwargs,
+        )
+        self.settings = settings
+        for tag, value in tags.items():
+            Tags.of(self).add(tag, value)
+
+        self.tables = ServingTables(self, "Tables", settings=settings, key=key)
+        self.api = Api(
+            self,
+            "Api",
+            settings=settings,
+            tables=self.tables,
+            clickstream=clickstream,
+            pseudonymisation_secret=pseudonymisation_secret,
+        )
+        self.counters = LiveCounters(
+            self,
+            "Counters",
+            settings=settings,
+            tables=self.tables,
+            clickstream=clickstream,
+            key=key,
+            pseudonymisation_secret=pseudonymisation_secret,
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        """One output per `ServingResources` field, so `from_stack_outputs` reads them back."""
+        api = self.api
+        names: dict[str, tuple[str, str]] = {
+            f"{spec.role}_table": (
+                self.tables.of(spec).table_name,
+                f"DynamoDB table: {spec.description}",
+            )
+            for spec in TABLES
+        }
+        names |= {
+            "api_url": (api.url, "Invoke URL of the serving API's stage"),
+            "user_pool_id": (
+                api.user_pool.user_pool_id,
+                "Cognito user pool of staff (`exportintel users add` invites them)",
+            ),
+            "staff_client_id": (
+                api.staff_client.user_pool_client_id,
+                "App client of the staff dashboard (authorization code + PKCE, no secret)",
+            ),
+            "systems_client_id": (
+                api.systems_client.user_pool_client_id,
+                "App client of other agency systems (client credentials; secret in Cognito)",
+            ),
+            "user_pool_domain": (api.auth_domain, "Host name of the hosted sign-in pages"),
+            "counters_dead_letter_queue_url": (
+                self.counters.dead_letter_queue.queue_url,
+                "Clickstream records the live counters gave up on (shard and sequence numbers)",
+            ),
+        }
+        expected = {f.name for f in fields(ServingResources)}
+        if set(names) != expected:
+            raise ValueError(
+                f"serving outputs {sorted(names)} differ from ServingResources {sorted(expected)}"
+            )
+        for name, (value, description) in names.items():
+            CfnOutput(self, output_key(name), value=value, description=description)
