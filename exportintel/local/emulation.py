@@ -60,25 +60,33 @@ class EmulatedAws:
     def environ(self) -> dict[str, str]:
         return environ(self.endpoint_url, self.settings.region)
 
+    def _boto3_session(self) -> Any:
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.session.Session(
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                region_name=self.settings.region,
+            )
+        return self._session
+
     def client(self, service: str) -> Any:
         """A boto3 client for the emulation, with fake credentials whatever the environment."""
         if service not in self._clients:
-            import boto3
             from botocore.config import Config
 
-            if self._session is None:
-                self._session = boto3.session.Session(
-                    aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                    aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-                    region_name=self.settings.region,
-                )
-            self._clients[service] = self._session.client(
+            self._clients[service] = self._boto3_session().client(
                 service,
                 endpoint_url=self.endpoint_url,
                 config=Config(retries={"mode": "standard", "max_attempts": 3}),
             )
         return self._clients[service]
+
+    def resource(self, service: str) -> Any:
+        """A boto3 resource (DynamoDB tables) for the emulation."""
+        return self._boto3_session().resource(service, endpoint_url=self.endpoint_url)
 
     def provision(self, key: bytes) -> provisioning.Inventory:
         return provisioning.provision(self.client, self.settings, key)

@@ -1,8 +1,9 @@
 """Create the platform's resources on the emulation from the single sources, idempotently.
 
-Names come from `Resources.local(settings)`, Glue tables from `catalog_entries`
-(`to_glue_input`, the same definitions the CDK catalog unit deploys), delivery-stream prefixes
-from `exportintel.ingest.layout`. Running it again converges: existing resources are kept,
+Names come from `Resources.local(settings)` (serving tables: `local_table_name`), Glue tables
+from `catalog_entries` (`to_glue_input`, the same definitions the CDK catalog unit deploys),
+DynamoDB tables from the serving specs, delivery-stream prefixes from
+`exportintel.ingest.layout`. Running it again converges: existing resources are kept,
 Glue tables are updated to the current contracts and the secret to the persisted key.
 
 Differences from AWS, on purpose: buckets, the stream and Firehose use one emulated KMS key
@@ -21,6 +22,8 @@ from exportintel.contracts import all_contracts
 from exportintel.contracts.tables import catalog_entries
 from exportintel.ingest import layout
 from exportintel.resources import ZONES, Resources
+from exportintel.serving.provision import create_table
+from exportintel.serving.tables import TABLES, local_table_name
 from exportintel.settings import PROJECT, EnvironmentSettings
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -75,6 +78,8 @@ def provision(client: ClientFactory, settings: EnvironmentSettings, key: bytes) 
     _delivery_streams(client("firehose"), resources, settings, key_arn, stream_arn)
     _catalog(client("glue"), resources)
     _secret(client("secretsmanager"), settings, key, key_arn)
+    for spec in TABLES:
+        create_table(client("dynamodb"), spec, local_table_name(spec, settings.name))
     return inventory(client, settings)
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ SERVER_LOG = "server.log"
 CHECKPOINT_FILE = "pump-checkpoints.json"
 DEAD_LETTER_FOLDER = "dead-letter"
 KEY_BYTES = 32
+API_TOKEN_FILE = "api-token"
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -44,28 +45,9 @@ def ensure_state_dir(directory: Path) -> Path:
 
 
 def load_or_create_key(directory: Path) -> bytes:
-    """The pseudonymisation key: read from the state folder, generated there on first use.
-
-    Stored as hex in a file only its owner can read (0600), created atomically so two
-    concurrent first runs cannot end up with different keys.
-    """
-    ensure_state_dir(directory)
+    """The pseudonymisation key: read from the state folder, generated there on first use."""
     path = directory / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key(path)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_bytes(KEY_BYTES).hex() + "\n")
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        # Someone widened the permissions: narrow them again rather than refuse to start.
-        path.chmod(0o600)
-    text = path.read_text(encoding="ascii").strip()
+    text = _load_or_create_secret(path, lambda: secrets.token_bytes(KEY_BYTES).hex())
     try:
         key = bytes.fromhex(text)
     except ValueError:
@@ -73,6 +55,35 @@ def _read_key(path: Path) -> bytes:
     if len(key) < KEY_BYTES:
         raise ValueError(f"{path} holds a key shorter than {KEY_BYTES} bytes")
     return key
+
+
+def load_or_create_api_token(directory: Path) -> str:
+    """The local API's development token (a bearer token `exportintel serve` accepts)."""
+    path = directory / API_TOKEN_FILE
+    token = _load_or_create_secret(path, lambda: secrets.token_urlsafe(32))
+    if len(token) < 32:
+        raise ValueError(f"{path} holds a token shorter than 32 characters")
+    return token
+
+
+def _load_or_create_secret(path: Path, generate: Callable[[], str]) -> str:
+    """A secret kept in the state folder, generated on first use.
+
+    Stored in a file only its owner can read (0600), created atomically so two concurrent
+    first runs cannot end up with different secrets.
+    """
+    ensure_state_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(generate() + "\n")
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        # Someone widened the permissions: narrow them again rather than refuse to start.
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ an unknown id 404, an unknown route 404. Only a fault of ours is 5xx.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -104,6 +106,53 @@ def make_app() -> APIGatewayRestResolver:
         )
 
     return app
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _refusal(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status.value,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": to_json({"error": code, "message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+def _body_problem(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Why a request body cannot be JSON, before anything parses it: another media type is
+    a 415, bytes that are not UTF-8 a 400."""
+    body = event.get("body")
+    if not body:
+        return None
+    content_type = (_header(event, "content-type") or "application/json").lower()
+    media_type = content_type.split(";")[0].strip()
+    if media_type not in ("application/json", "text/json"):
+        return _refusal(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            f"send the body as application/json, not {media_type[:80]!r}",
+        )
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return _refusal(HTTPStatus.BAD_REQUEST, "invalid_request", "the body is not UTF-8 JSON")
+    return None
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The handler's entry: the body checked, then the resolver routes, validates, answers."""
+    problem = _body_problem(event)
+    if problem is not None:
+        return problem
+    result: dict[str, Any] = app.resolve(event, context)
+    return result
 
 
 def caller(event: Mapping[str, Any]) -> str:

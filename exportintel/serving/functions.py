@@ -23,6 +23,7 @@ RESOURCE_SERVER = "exportintel"
 STREAM_ENV = "CLICKSTREAM_STREAM"  # the Kinesis stream's name
 KEY_SECRET_ENV = "PSEUDONYMISATION_SECRET"  # the HMAC key's secret (ARN in AWS, name locally)
 ENVIRONMENT_ENV = "EXPORTINTEL_ENVIRONMENT"  # dev, prod or local
+METRICS_NAMESPACE = "ExportIntel"  # CloudWatch namespace of the functions' metrics
 
 
 @dataclass(frozen=True)

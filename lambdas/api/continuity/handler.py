@@ -11,13 +11,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exportintel.contracts.datasets import KOREAN_REGIONS
 from exportintel.serving import continuity
-from exportintel.serving.api import json_response, language, make_app
+from exportintel.serving.api import json_response, language, make_app, resolve
+from exportintel.serving.functions import METRICS_NAMESPACE
 from exportintel.serving.store import table
 from exportintel.serving.tables import CONTINUITY
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger = Logger(service="continuity")
+tracer = Tracer(service="continuity")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="continuity")
 app = make_app()
 
 FirmId = Annotated[
@@ -82,4 +83,4 @@ def risk_group(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

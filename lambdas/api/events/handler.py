@@ -16,13 +16,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from exportintel.ingest.delivery import kinesis_put
-from exportintel.serving.api import PayloadTooLarge, json_response, make_app
-from exportintel.serving.functions import STREAM_ENV
+from exportintel.serving.api import PayloadTooLarge, json_response, make_app, resolve
+from exportintel.serving.functions import METRICS_NAMESPACE, STREAM_ENV
 from exportintel.serving.intake import MAX_EVENTS, send_events
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger = Logger(service="events")
+tracer = Tracer(service="events")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="events")
 app = make_app()
 
 
@@ -46,6 +46,11 @@ def post_events(body: EventBatch) -> Response[str]:
     status = 200 if result["accepted"] == result["received"] else 207
     if result["accepted"] == 0 and result["failed"] == 0:
         status = 400
+        result = {
+            "error": "no_valid_event",
+            "message": f"none of the {result['received']} events is valid: see results",
+            **result,
+        }
     return json_response(status, result)
 
 
@@ -53,4 +58,4 @@ def post_events(body: EventBatch) -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -19,16 +19,16 @@ from pydantic import BaseModel, Field
 
 from exportintel.ingest.delivery import kinesis_put
 from exportintel.serving import matches as matching
-from exportintel.serving.api import caller, language, make_app
-from exportintel.serving.functions import STREAM_ENV
+from exportintel.serving.api import caller, language, make_app, resolve
+from exportintel.serving.functions import METRICS_NAMESPACE, STREAM_ENV
 from exportintel.serving.intake import api_event, send_events
 from exportintel.serving.store import table
 from exportintel.serving.tables import FIRMS, MATCHES, PAIR_ACTIONS
 from exportintel.settings import LOCAL
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger = Logger(service="matching")
+tracer = Tracer(service="matching")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="matching")
 app = make_app()
 
 ExporterId = Annotated[str, Path(pattern=r"^EXP\d{6}$", description="Exporter id, EXP + 6 digits")]
@@ -170,4 +170,4 @@ def _session() -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -1,0 +1,185 @@
+"""Serving on the emulation: the tables' environment, loading them from the lake, the live
+counters fed by the pump, and the local API.
+
+The handlers read their tables, stream and key from the environment as in AWS; here the
+names are the emulation's (`local_table_name`), so `serving_environ` sets what CloudFormation
+and the CDK app set there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from exportintel.local.emulation import EmulatedAws
+from exportintel.local.pump import Consumer, lambda_consumer
+from exportintel.serving.functions import (
+    COUNTERS_HANDLER,
+    ENVIRONMENT_ENV,
+    KEY_SECRET_ENV,
+    STREAM_ENV,
+)
+from exportintel.serving.load import LoadSummary
+from exportintel.serving.tables import TABLES, local_table_name
+
+# Locally, metrics and traces have nowhere to go: the handlers skip them.
+QUIET_POWERTOOLS = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "ExportIntel",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+# The curated and derived tables the serving tables are loaded from.
+SOURCES = ("exporters", "buyers", "recommendations", "continuity_index", "export_status")
+
+
+def serving_environ(aws: EmulatedAws) -> dict[str, str]:
+    """What the functions' environment holds in AWS, with the emulation's names."""
+    environment = aws.settings.name
+    return {
+        **aws.environ(),
+        **{spec.env_var: local_table_name(spec, environment) for spec in TABLES},
+        STREAM_ENV: aws.resources.clickstream_stream,
+        KEY_SECRET_ENV: aws.resources.pseudonymisation_secret,
+        ENVIRONMENT_ENV: environment,
+        **QUIET_POWERTOOLS,
+    }
+
+
+def point_handlers(aws: EmulatedAws) -> None:
+    """Set this process's environment so handlers run in it reach the emulation."""
+    os.environ.update(serving_environ(aws))
+
+
+def serving_tables(aws: EmulatedAws) -> dict[str, Any]:
+    """role -> boto3 Table on the emulation."""
+    dynamodb = aws.resource("dynamodb")
+    return {spec.role: dynamodb.Table(local_table_name(spec, aws.settings.name)) for spec in TABLES}
+
+
+def load_from_lake(aws: EmulatedAws, workdir: Path) -> LoadSummary | None:
+    """Load the serving tables from the curated zone; None when the lake has no firms yet."""
+    import pandas as pd
+
+    from exportintel.local.lake import LocalLake, has_data
+    from exportintel.serving.load import load_serving
+
+    lake = LocalLake(aws.resources, workdir)
+    folders = {name: lake.pull(name) for name in SOURCES}
+    if not (has_data(folders["exporters"]) and has_data(folders["buyers"])):
+        return None
+
+    def read(name: str) -> pd.DataFrame | None:
+        folder = folders[name]
+        return pd.read_parquet(folder, partitioning=None) if has_data(folder) else None
+
+    exporters, buyers = read("exporters"), read("buyers")
+    assert exporters is not None and buyers is not None
+    return load_serving(
+        serving_tables(aws),
+        exporters=exporters,
+        buyers=buyers,
+        recommendations=read("recommendations"),
+        continuity_index=read("continuity_index"),
+        export_status=read("export_status"),
+        settings=aws.settings,
+    )
+
+
+def counters_consumer(aws: EmulatedAws) -> Consumer:
+    """The live-counter handler as the pump's consumer (its event-source mapping in AWS)."""
+    from exportintel.local.api import drop_metrics, import_handler
+
+    point_handlers(aws)
+    handler = import_handler(COUNTERS_HANDLER, "exportintel_counters_handler")
+    stream = aws.client("kinesis").describe_stream_summary(
+        StreamName=aws.resources.clickstream_stream
+    )["StreamDescriptionSummary"]["StreamARN"]
+
+    def handle(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler.lambda_handler(event, context)
+        finally:
+            drop_metrics(handler)
+
+    return lambda_consumer(handle, stream_arn=stream, region=aws.settings.region)
+
+
+class BackgroundPump:
+    """The pump on a thread: the clickstream reaches raw and the live counters every few
+    seconds while the local API runs (what Firehose and the event-source mapping do in AWS)."""
+
+    def __init__(self, aws: EmulatedAws, state: Path, interval: float) -> None:
+        import threading
+
+        from exportintel.local.session import pump_for
+
+        self.pump = pump_for(aws, state)
+        self.pump.add_consumer(counters_consumer(aws))
+        self.interval = interval
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="local-pump", daemon=True)
+
+    def start(self) -> BackgroundPump:
+        self._thread.start()
+        return self
+
+    def run_once(self) -> Any:
+        return self.pump.run_once()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.pump.run_once()
+            except Exception as error:  # the next pass retries; the API keeps serving
+                self.errors.append(repr(error))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def sample_ids(aws: EmulatedAws) -> dict[str, str]:
+    """An exporter and a buyer with stored lists, and a firm with a continuity index."""
+    tables = serving_tables(aws)
+    found: dict[str, str] = {}
+    page = tables["matches"].scan(ProjectionExpression="list_id", Limit=200)
+    for item in page.get("Items", []):
+        direction, _, firm = str(item["list_id"]).partition("#")
+        if direction == "buyers_for_exporter":
+            found.setdefault("exporter_id", firm)
+        elif direction == "exporters_for_buyer":
+            found.setdefault("buyer_id", firm)
+    rows = tables["continuity"].scan(ProjectionExpression="firm_id", Limit=50).get("Items", [])
+    for row in rows:
+        if not str(row["firm_id"]).startswith("_"):
+            found.setdefault("firm_id", str(row["firm_id"]))
+    return found
+
+
+def curl_examples(url: str, token: str, ids: dict[str, str]) -> list[str]:
+    """Working calls against the local API with the development token."""
+    auth = f'-H "Authorization: Bearer {token}"'
+    exporter = ids.get("exporter_id", "EXP000001")
+    buyer = ids.get("buyer_id", "BUY0000001")
+    firm = ids.get("firm_id", exporter)
+    event = (
+        '{"events":[{"event_id":"0b7c6f2e-1a40-4c51-9a55-3f1d2e6c7a10",'
+        '"event_time":"2026-11-26T01:00:00Z","event_type":"profile_view",'
+        '"cookie_consent":false,"session_id":"s-local-1","actor_type":"anonymous",'
+        f'"page":"/buyers/{buyer}","target_id":"{buyer}","hs_chapter":"85"}}]}}'
+    )
+    return [
+        f'curl -s {auth} -H "Accept-Language: en" "{url}/exporters/{exporter}/matches?k=5"',
+        f'curl -s {auth} "{url}/buyers/{buyer}/matches?k=5&explore=0"',
+        f'curl -s {auth} -X POST "{url}/matches/{exporter}/{buyer}/save"',
+        f'curl -s {auth} "{url}/firms/{firm}/continuity"',
+        f'curl -s {auth} "{url}/risk-group?limit=20&format=csv"',
+        f"curl -s {auth} -H 'Content-Type: application/json' -X POST \"{url}/events\" -d '{event}'",
+        f'curl -s {auth} "{url}/popular?category=85"',
+        f'curl -s {auth} "{url}/fair/live"',
+        f'curl -s "{url}/openapi.json"',
+    ]

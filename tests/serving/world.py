@@ -1,0 +1,182 @@
+"""A hand-made serving world on moto: the serving tables loaded from small frames, the stream
+and the pseudonymisation secret, with the handlers' environment pointing at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pandas as pd
+import pytest
+from moto import mock_aws
+
+from exportintel.serving.functions import ENVIRONMENT_ENV, KEY_SECRET_ENV, STREAM_ENV
+from exportintel.serving.load import load_serving
+from exportintel.serving.provision import create_table
+from exportintel.serving.tables import TABLES
+
+KEY = bytes(range(32))
+STREAM = "clickstream"
+SECRET = "pseudonymisation-key"
+VERSION = "20260101T000000Z-abc"
+OLD_VERSION = "20250101T000000Z-old"
+
+EXPORTERS = pd.DataFrame(
+    {
+        "firm_id": ["EXP000001", "EXP000002", "EXP000003"],
+        "firm_name": ["Hanbit Electronics", "Seorak Foods", "Newco Devices"],
+        "region": ["Seoul", "Busan", "Gyeonggi"],
+        "hs_codes": [["850440", "851762"], ["190590"], ["851712"]],
+    }
+)
+BUYERS = pd.DataFrame(
+    {
+        "buyer_id": ["BUY0000001", "BUY0000002", "BUY0000003", "BUY0000004", "BUY0000005"],
+        "buyer_name": ["Acme GmbH", "Lumen SARL", "Bad Credit Ltd", "Delta Foods", "Volt Inc"],
+        "country_code": ["DE", "FR", "GB", "VN", "US"],
+        "hs_codes_wanted": [["850440"], ["851762"], ["850440"], ["190590"], ["851712"]],
+        "bad_credit": [False, False, True, False, False],
+    }
+)
+
+
+def _reasons(code: str) -> dict[str, list[str]]:
+    return {
+        "reason_codes": [code],
+        "reason_values": [""],
+        "reasons_en": [f"reason {code}"],
+        "reasons_ko": [f"이유 {code}"],
+    }
+
+
+def _pair(direction: str, exporter: str, buyer: str, rank: int, score: float, **extra: Any):
+    return {
+        "exporter_id": exporter,
+        "buyer_id": buyer,
+        "direction": direction,
+        "rank": rank,
+        "score": score,
+        "p_exporter": min(1.0, score + 0.1),
+        "p_buyer": max(0.0, score - 0.05),
+        "shown_rank": None,
+        "model_version": VERSION,
+        **_reasons("code_match:hs_codes"),
+        **extra,
+    }
+
+
+def recommendations() -> pd.DataFrame:
+    rows = [
+        # EXP000001's list: four buyers; the bad-credit buyer was fine when scored.
+        _pair("buyers_for_exporter", "EXP000001", "BUY0000001", 1, 0.80),
+        _pair("buyers_for_exporter", "EXP000001", "BUY0000003", 2, 0.60),
+        _pair("buyers_for_exporter", "EXP000001", "BUY0000002", 3, 0.40),
+        _pair("buyers_for_exporter", "EXP000001", "BUY0000005", 4, 0.20),
+        # A tail pair without reasons (beyond the explained ranks): not served.
+        _pair(
+            "buyers_for_exporter",
+            "EXP000001",
+            "BUY0000004",
+            5,
+            0.10,
+            reason_codes=[],
+            reason_values=[],
+            reasons_en=[],
+            reasons_ko=[],
+        ),
+        _pair("buyers_for_exporter", "EXP000002", "BUY0000004", 1, 0.70),
+        _pair("exporters_for_buyer", "EXP000001", "BUY0000001", 1, 0.80),
+        _pair("exporters_for_buyer", "EXP000002", "BUY0000001", 2, 0.30),
+        # An older model version: never loaded.
+        {
+            **_pair("buyers_for_exporter", "EXP000002", "BUY0000002", 1, 0.99),
+            "model_version": OLD_VERSION,
+        },
+    ]
+    return pd.DataFrame(rows)
+
+
+def continuity_index() -> pd.DataFrame:
+    rows = []
+    for year, values in ((2023, (0.91, 0.62, 0.55)), (2024, (0.88, 0.58, 0.70))):
+        for firm, value in zip(("EXP000001", "EXP000002", "EXP000003"), values, strict=True):
+            rows.append(
+                {
+                    "firm_id": firm,
+                    "year": year,
+                    "continuity_index": value,
+                    "risk_group": value < 0.75,
+                    "model_version": VERSION,
+                    "region": {"EXP000001": "Seoul", "EXP000002": "Busan"}.get(firm, "Gyeonggi"),
+                    "hs_chapter": {"EXP000002": "19"}.get(firm, "85"),
+                    "size_band": "small",
+                    "label": None,
+                    "risk_factors": ["exhibitions"] if value < 0.75 else [],
+                    "risk_factors_en": ["Few trade fairs attended"] if value < 0.75 else [],
+                    "risk_factors_ko": ["전시회 참가 적음"] if value < 0.75 else [],
+                    "top_factor_contribution": -0.4,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def export_status() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "firm_id": ["EXP000001", "EXP000002"],
+            "year": [2024, 2024],
+            "status": ["continuing", "discontinued"],
+        }
+    )
+
+
+@dataclass
+class World:
+    tables: dict[str, Any]
+    kinesis: Any
+
+    def stream_events(self) -> list[dict[str, Any]]:
+        """Every record on the stream, decoded."""
+        import json
+
+        shard = self.kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
+        iterator = self.kinesis.get_shard_iterator(
+            StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = self.kinesis.get_records(ShardIterator=iterator, Limit=10_000)["Records"]
+        return [json.loads(r["Data"]) for r in records]
+
+
+@contextmanager
+def serving_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        for spec in TABLES:
+            create_table(client, spec, f"test-{spec.role}")
+            monkeypatch.setenv(spec.env_var, f"test-{spec.role}")
+        kinesis = boto3.client("kinesis")
+        kinesis.create_stream(StreamName=STREAM, ShardCount=1)
+        boto3.client("secretsmanager").create_secret(Name=SECRET, SecretString=KEY.hex())
+        monkeypatch.setenv(STREAM_ENV, STREAM)
+        monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
+        monkeypatch.setenv(ENVIRONMENT_ENV, "test")
+        for name, value in {
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "ExportIntel",
+            "POWERTOOLS_SERVICE_NAME": "test",
+        }.items():
+            monkeypatch.setenv(name, value)
+        resource = boto3.resource("dynamodb")
+        tables = {spec.role: resource.Table(f"test-{spec.role}") for spec in TABLES}
+        load_serving(
+            tables,
+            exporters=EXPORTERS,
+            buyers=BUYERS,
+            recommendations=recommendations(),
+            continuity_index=continuity_index(),
+            export_status=export_status(),
+        )
+        yield World(tables, kinesis)
