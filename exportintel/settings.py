@@ -166,7 +166,8 @@ class EnvironmentSettings:
     # more traffic; counters are updated per record, so a batch stays well within the timeout.
     counters_batch_size: int = 100
     # Retries of a failing batch (halved each time, `bisect_batch_on_error`), then the record
-    # goes to the counters' dead-letter queue. Records are idempotent by event id.
+    # goes to the counters' dead-letter queue. Retries are safe: the counters apply each event
+    # once (a marker per event id).
     counters_retry_attempts: int = 3
     # Records older than this are sent to the dead-letter queue unprocessed: after an outage the
     # counters catch up on recent events instead of replaying the whole stream retention.

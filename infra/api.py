@@ -205,12 +205,12 @@ class ServingFunction(Construct):
         On the secret itself, `grant_read` also adds the role to the secret's key policy
         (through a kms:ViaService principal, which only a resource policy can take): the
         platform stack would refer to this stack's role while this stack refers to the
-        platform's exports, a cycle. The key's policy lets the account's IAM policies grant
+        platform's outputs, a cycle. The key's policy lets the account's IAM policies grant
         its use, so the same permissions go into this role's policy: read the secret, and
         decrypt with its key through Secrets Manager only.
         """
         imported = secretsmanager.Secret.from_secret_complete_arn(
-            self, "PseudonymisationSecret", secret.secret_arn
+            self, f"{secret.node.id}Reference", secret.secret_arn
         )
         imported.grant_read(self.role)
         if secret.encryption_key is not None:

@@ -2,8 +2,9 @@
 
 A stack of its own beside the platform: the API and its functions change far more often than
 the lake, and a failed API deployment then rolls back without touching the lake's resources.
-It takes the platform's clickstream stream, data key and pseudonymisation secret (CloudFormation
-exports of the platform stack), so the platform deploys first.
+It takes the platform's clickstream stream, data key and pseudonymisation secret, which it reads
+from the platform stack's outputs (weak cross-stack references, `cdk.json`), so the platform
+deploys first.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ class ServingTables(Construct):
     ) -> None:
         super().__init__(scope, id_)
         removal = data_removal_policy(settings)
-        self.specs = {spec.role: spec for spec in specs}
         self.tables = {}
         for spec in specs:
             table = dynamodb.Table(
