@@ -40,6 +40,7 @@ from exportintel.serving.functions import (
     API_FUNCTIONS,
     ENVIRONMENT_ENV,
     KEY_SECRET_ENV,
+    METRICS_NAMESPACE,
     RESOURCE_SERVER,
     SCOPES,
     STREAM_ENV,
@@ -56,7 +57,6 @@ from infra.serving_tables import ServingTables
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.X86_64
 HANDLER = "handler.lambda_handler"
-METRICS_NAMESPACE = "ExportIntel"
 # The URL's first path segment.
 STAGE_NAME = "v1"
 # Invited staff sign in within this many days, or an administrator invites them again.
