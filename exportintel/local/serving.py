@@ -144,15 +144,25 @@ class BackgroundPump:
 
 def sample_ids(aws: EmulatedAws) -> dict[str, str]:
     """An exporter and a buyer with stored lists, and a firm with a continuity index."""
+    from boto3.dynamodb.conditions import Attr
+
     tables = serving_tables(aws)
     found: dict[str, str] = {}
-    page = tables["matches"].scan(ProjectionExpression="list_id", Limit=200)
-    for item in page.get("Items", []):
-        direction, _, firm = str(item["list_id"]).partition("#")
-        if direction == "buyers_for_exporter":
-            found.setdefault("exporter_id", firm)
-        elif direction == "exporters_for_buyer":
-            found.setdefault("buyer_id", firm)
+    for direction, key in (
+        ("buyers_for_exporter", "exporter_id"),
+        ("exporters_for_buyer", "buyer_id"),
+    ):
+        scan: dict[str, Any] = {
+            "ProjectionExpression": "list_id",
+            "FilterExpression": Attr("list_id").begins_with(f"{direction}#"),
+        }
+        while key not in found:
+            page = tables["matches"].scan(**scan)
+            for item in page.get("Items", [])[:1]:
+                found[key] = str(item["list_id"]).split("#", 1)[1]
+            if "LastEvaluatedKey" not in page:
+                break
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     rows = tables["continuity"].scan(ProjectionExpression="firm_id", Limit=50).get("Items", [])
     for row in rows:
         if not str(row["firm_id"]).startswith("_"):
