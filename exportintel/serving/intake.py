@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from zoneinfo import ZoneInfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,11 @@ def send_events(
     return result
 
 
+# Event ids of API actions are name-based (UUID 5) in this namespace.
+API_EVENT_NAMESPACE = uuid.UUID("6f1c3a52-8e0b-4d8e-9a57-0c2b7d4e9f31")
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
 def api_event(
     event_type: str,
     *,
@@ -106,10 +112,18 @@ def api_event(
     rating: float | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """A web event for an action taken through the API (save, dismiss, feedback)."""
+    """A web event for an action taken through the API (save, dismiss, feedback).
+
+    Its id is derived from what the action is: who did what to which pair, on which Seoul day
+    (and with which rating). A client retrying a request it did not see answered sends the same
+    event again, which the live counters and the lake count once (both deduplicate by id);
+    a different action, or the same one on another day, is a new event.
+    """
     moment = now or dt.datetime.now(dt.UTC)
+    day = moment.astimezone(SEOUL).date().isoformat()
+    name = "|".join([event_type, actor_firm_id, target_id, user_id, day, repr(rating)])
     event = {
-        "event_id": str(uuid.uuid4()),
+        "event_id": str(uuid.uuid5(API_EVENT_NAMESPACE, name)),
         "event_time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "event_type": event_type,
         "user_id": user_id,

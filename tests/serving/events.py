@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from exportintel.local.api import import_handler
-from exportintel.serving.functions import API_FUNCTIONS
+from exportintel.local.pump import StreamRecord, lambda_consumer
+from exportintel.serving.functions import API_FUNCTIONS, COUNTERS_HANDLER
+from tests.serving.world import STREAM, World
 
 RECORDED = Path(__file__).resolve().parents[1] / "events" / "api" / "get_exporter_matches.json"
 
@@ -62,3 +64,37 @@ def invoke(unit: str, event: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     body = json.loads(text) if content_type.startswith("application/json") and text else text
     return int(response["statusCode"]), body, headers
+
+
+def stream_records(world: World) -> list[StreamRecord]:
+    shard = world.kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
+    iterator = world.kinesis.get_shard_iterator(
+        StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = world.kinesis.get_records(ShardIterator=iterator)["Records"]
+    return [
+        StreamRecord(
+            data=r["Data"],
+            partition_key=r["PartitionKey"],
+            sequence_number=r["SequenceNumber"],
+            shard_id=shard,
+            arrival=r["ApproximateArrivalTimestamp"],
+        )
+        for r in records
+    ]
+
+
+def deliver(world: World) -> None:
+    """The stream's records to the counter handler, as the pump and event-source mapping do."""
+    handler = import_handler(COUNTERS_HANDLER, "exportintel_counters_handler")
+    arn = world.kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]
+    consume = lambda_consumer(
+        handler.lambda_handler, stream_arn=arn["StreamARN"], region="ap-northeast-2"
+    )
+    consume(stream_records(world))
+
+
+def live(path: str, **query: str) -> Any:
+    status, body, _ = invoke("live", rest_event("GET", path, path, query=query or None))
+    assert status == 200, body
+    return body

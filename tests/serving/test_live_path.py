@@ -7,38 +7,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from exportintel.local.api import import_handler
-from exportintel.local.pump import StreamRecord, lambda_consumer
-from exportintel.serving.functions import COUNTERS_HANDLER
-from tests.serving.events import invoke, rest_event
-from tests.serving.world import STREAM, World
-
-
-def stream_records(world: World) -> list[StreamRecord]:
-    shard = world.kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
-    iterator = world.kinesis.get_shard_iterator(
-        StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    records = world.kinesis.get_records(ShardIterator=iterator)["Records"]
-    return [
-        StreamRecord(
-            data=r["Data"],
-            partition_key=r["PartitionKey"],
-            sequence_number=r["SequenceNumber"],
-            shard_id=shard,
-            arrival=r["ApproximateArrivalTimestamp"],
-        )
-        for r in records
-    ]
-
-
-def deliver(world: World) -> None:
-    handler = import_handler(COUNTERS_HANDLER, "exportintel_counters_handler")
-    arn = world.kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]
-    consume = lambda_consumer(
-        handler.lambda_handler, stream_arn=arn["StreamARN"], region="ap-northeast-2"
-    )
-    consume(stream_records(world))
+from tests.serving.events import deliver, invoke, live, rest_event
+from tests.serving.world import World
 
 
 def view(n: int, target: str, event_type: str = "profile_view") -> dict[str, Any]:
@@ -56,12 +26,6 @@ def view(n: int, target: str, event_type: str = "profile_view") -> dict[str, Any
         "target_id": target,
         "hs_chapter": "85",
     }
-
-
-def live(path: str, **query: str) -> Any:
-    status, body, _ = invoke("live", rest_event("GET", path, path, query=query or None))
-    assert status == 200, body
-    return body
 
 
 def test_posted_events_reach_the_live_counters_once_even_when_redelivered(world: World) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.serving.events import invoke, rest_event
+from tests.serving.events import deliver, invoke, live, rest_event
 from tests.serving.world import World
 
 EXPORTER_ROUTE = "/exporters/{exporter_id}/matches"
@@ -186,3 +186,13 @@ def test_bad_feedback_is_refused(world: World, body: Any, status: int) -> None:
     got, reply, _ = feedback(body)
     assert got == status and reply["error"]
     assert world.stream_events() == []
+
+
+def test_a_retried_save_is_the_same_event_and_counts_once(world: World) -> None:
+    for _ in range(2):  # the client did not see the first answer and sends it again
+        assert action("EXP000001", "BUY0000002", "save")[0] == 200
+    first, again = world.stream_events()
+    assert first["event_id"] == again["event_id"]
+    deliver(world)
+    (saved,) = live("/fair/live")["most_saved"]
+    assert saved["item_id"] == "BUY0000002" and saved["saves"] == 1
