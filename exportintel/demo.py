@@ -166,30 +166,62 @@ def _queries(resources: Resources) -> None:
         print("\n".join("   " + line for line in render(table, limit=5).splitlines()))
 
 
+def _serving(aws: EmulatedAws, state: Path) -> list[str]:
+    """Load the serving tables, serve the API for a moment, call it; the curl calls to repeat."""
+    from exportintel.local.api import serve
+    from exportintel.local.serving import (
+        BackgroundPump,
+        curl_examples,
+        load_from_lake,
+        point_handlers,
+        sample_ids,
+        tour,
+    )
+    from exportintel.local.state import load_or_create_api_token
+
+    point_handlers(aws)
+    summary = load_from_lake(aws, state / "work")
+    print(f"   serving tables loaded: {summary.render() if summary else 'no firms'}")
+    token = load_or_create_api_token(state)
+    pump = BackgroundPump(aws, state, interval=3600)  # passes run by hand here
+    server = serve(token)
+    ids = sample_ids(aws)
+    try:
+        for line in tour(server.url, token, ids, pump):
+            print(f"   {line}", flush=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return curl_examples("http://127.0.0.1:8787", token, ids)
+
+
 def run_demo(*, data: Path, scale: str = "small", seed: int = 7) -> int:
     from exportintel.local.state import state_dir
 
     started = time.perf_counter()
     state = state_dir()
-    with step(f"1/8 generate the {scale} synthetic data set (seed {seed}) into {data}"):
+    with step(f"1/9 generate the {scale} synthetic data set (seed {seed}) into {data}"):
         _generate(data, scale, seed)
-    with step("2/8 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
+    with step("2/9 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
         aws = _emulation(state)
         resources = aws.resources
-    with step("3/8 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
+    with step("3/9 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
         _ingest(data, resources, state)
-    with step("4/8 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
+    with step("4/9 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
         _pump(aws, state)
-    with step("5/8 curate raw into the lake with the Glue job's code under local Spark"):
+    with step("5/9 curate raw into the lake with the Glue job's code under local Spark"):
         _etl(resources, state)
-    with step("6/8 export continuity index: status and features (Glue jobs), training and "
+    with step("6/9 export continuity index: status and features (Glue jobs), training and "
               "scoring (SageMaker scripts), group analysis"):  # fmt: skip
         continuity_report = _continuity(resources, state)
-    with step("7/8 exporter-buyer matching: interactions and side features (Glue job), "
+    with step("7/9 exporter-buyer matching: interactions and side features (Glue job), "
               "training with a held-out evaluation and scoring (SageMaker scripts)"):  # fmt: skip
         _matching(resources, state)
-    with step("8/8 the analysts' named queries, Athena SQL run by DuckDB"):
+    with step("8/9 the analysts' named queries, Athena SQL run by DuckDB"):
         _queries(resources)
+    with step("9/9 serving: the scores loaded into DynamoDB, the API's Lambda handlers on "
+              "127.0.0.1 called over HTTP with the development token"):  # fmt: skip
+        curls = _serving(aws, state)
     print(f"""
 The demo took {time.perf_counter() - started:.0f} s. Where things are:
   raw, curated and quarantine buckets  s3://{resources.raw_bucket}/ ... (on the emulation)
@@ -203,5 +235,9 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"
-  .venv/bin/exportintel local down     # stop it (its data is discarded)""")
+  .venv/bin/exportintel local down     # stop it (its data is discarded)
+Serve the API (same handlers, token required), then call it:
+  .venv/bin/exportintel serve          # http://127.0.0.1:8787, OpenAPI at /openapi.json""")
+    for line in curls:
+        print(f"  {line}")
     return 0

@@ -193,3 +193,62 @@ def curl_examples(url: str, token: str, ids: dict[str, str]) -> list[str]:
         f'curl -s {auth} "{url}/fair/live"',
         f'curl -s "{url}/openapi.json"',
     ]
+
+
+def call(url: str, token: str, method: str = "GET", body: Any = None, language: str = "en") -> Any:
+    """One authenticated JSON call to the local API (what `curl` with the token does)."""
+    import json
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Accept-Language", language)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def tour(url: str, token: str, ids: dict[str, str], pump: BackgroundPump) -> list[str]:
+    """A few real calls over HTTP, as staff would make them; the lines to print."""
+    import datetime as dt
+    import uuid
+
+    lines = []
+    exporter, buyer = ids["exporter_id"], ids.get("buyer_id")
+    listed = call(f"{url}/exporters/{exporter}/matches?k=3", token)
+    lines.append(f"GET /exporters/{exporter}/matches?k=3 ({listed['source']} lists):")
+    for match in listed["matches"]:
+        reason = match["reasons"][0] if match["reasons"] else ""
+        lines.append(f"  {match['buyer_id']} {match['name']} ({match['country']}) "
+                     f"score {match['score']:.3f}: {reason}")  # fmt: skip
+    if "firm_id" in ids:
+        firm = call(f"{url}/firms/{ids['firm_id']}/continuity", token)
+        latest, firm_id = firm["latest"], ids["firm_id"]
+        lines.append(f"GET /firms/{firm_id}/continuity: index {latest['continuity_index']:.2f} "
+                     f"in {latest['year']}, risk group {latest['risk_group']}")  # fmt: skip
+        group = call(f"{url}/risk-group?limit=500", token)
+        more = " (more pages)" if group["next_cursor"] else ""
+        lines.append(f"GET /risk-group: {group['count']} firms at risk in {group['year']}{more}")
+    if listed["matches"]:
+        saved = listed["matches"][0]["buyer_id"]
+        call(f"{url}/matches/{exporter}/{saved}/save", token, "POST")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        view = {
+            "event_id": str(uuid.uuid4()), "event_time": now, "event_type": "profile_view",
+            "cookie_consent": False, "session_id": "demo-session", "actor_type": "anonymous",
+            "page": f"/buyers/{saved}", "target_id": saved,
+        }  # fmt: skip
+        sent = call(f"{url}/events", token, "POST", {"events": [view]})
+        pump.run_once()  # what the event-source mapping does in AWS
+        fair = call(f"{url}/fair/live", token)
+        top = fair["most_saved"][0] if fair["most_saved"] else {}
+        lines.append(f"POST /matches/{exporter}/{saved}/save and POST /events "
+                     f"({sent['accepted']} accepted), one pump pass, then GET /fair/live: "
+                     f"most saved today {top.get('item_id')} ({top.get('saves')})")  # fmt: skip
+    if buyer:
+        reverse = call(f"{url}/buyers/{buyer}/matches?k=3", token)
+        lines.append(f"GET /buyers/{buyer}/matches?k=3: "
+                     + ", ".join(m["exporter_id"] for m in reverse["matches"]))  # fmt: skip
+    return lines
