@@ -3,8 +3,8 @@
 The matching lists are recomputed daily; the site also needs what is popular *now* (during an
 online fair above all). So a stream consumer (lambdas/counters/handler.py, and the local pump)
 folds each web event into counters as it arrives, and `popular` (the best profiles for a page,
-with the fallback rules) and `fair_live` (today's fair) read them; both are implemented in
-`exportintel.serving.popular` and offered here too, so that callers need one module.
+with the fallback rules) and `fair_live` (today's fair) in `exportintel.serving.popular` read
+them.
 
 Values of events (the behaviour scoring, stated once in `exportintel.matching.interactions`):
 profile view 0.5, save 0.7, inquiry 1.0, post-meeting rating its own value (1.0 very good ..
@@ -166,31 +166,6 @@ def user_pk(pseudonym: str) -> str:
 
 def meetings_pk(day: dt.date) -> str:
     return f"MEETINGS#{day.isoformat()}"
-
-
-def popular(
-    table: Any,
-    *,
-    category: str | None,
-    user_id: str | None,
-    key: bytes,
-    limit: int = 10,
-    today: dt.date | None = None,
-) -> list[dict[str, Any]]:
-    """The best profiles for a page, by the fallback rules (see exportintel.serving.popular)."""
-    # Imported here: the readers import this module's key layout.
-    from exportintel.serving import popular as readers
-
-    return readers.popular(
-        table, category=category, user_id=user_id, key=key, limit=limit, today=today
-    )
-
-
-def fair_live(table: Any, *, day: dt.date | None = None, limit: int = 10) -> dict[str, Any]:
-    """A Seoul day's most viewed, saved and inquired profiles, and meetings per exporter."""
-    from exportintel.serving import popular as readers
-
-    return readers.fair_live(table, day=day, limit=limit)
 
 
 def apply_events(

@@ -20,11 +20,10 @@ from exportintel.serving.counters import (
     Status,
     apply_event,
     apply_events,
-    fair_live,
-    popular,
     recommendation_score,
     seoul_day,
 )
+from exportintel.serving.popular import fair_live, popular
 from exportintel.serving.provision import create_table
 from exportintel.serving.tables import COUNTERS
 

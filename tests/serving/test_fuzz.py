@@ -4,17 +4,15 @@ sends may produce a 5xx. Bounded: a fixed number of examples per operation, dera
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from exportintel.local.api import LocalApi, openapi_document, serve
-from tests.serving.world import World
+from exportintel.local.api import LocalApi, openapi_document
+from tests.serving.conftest import API_TOKEN
 
-TOKEN = "f" * 43
+TOKEN = API_TOKEN
 EXAMPLES = 25
 
 # The document the local server serves (generated from the handlers, no server needed).
@@ -25,14 +23,6 @@ schema.config.generation.update(
     deterministic=True,
     database="none",
 )
-
-
-@pytest.fixture
-def api(world: World) -> Iterator[LocalApi]:
-    server = serve(TOKEN)
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @schema.parametrize()

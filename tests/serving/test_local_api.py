@@ -6,24 +6,15 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from exportintel.local.api import LocalApi, serve
+from exportintel.local.api import LocalApi
 from exportintel.serving.functions import all_routes
-from tests.serving.world import World
+from tests.serving.conftest import API_TOKEN
 
-TOKEN = "t" * 43
-
-
-@pytest.fixture
-def api(world: World) -> Iterator[LocalApi]:
-    server = serve(TOKEN)
-    yield server
-    server.shutdown()
-    server.server_close()
+TOKEN = API_TOKEN
 
 
 def call(

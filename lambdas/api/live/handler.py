@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from exportintel.serving import counters
+from exportintel.serving import popular as live_counters
 from exportintel.serving.api import make_app, resolve
 from exportintel.serving.functions import KEY_SECRET_ENV, METRICS_NAMESPACE
 from exportintel.serving.store import table
@@ -40,7 +40,7 @@ def _key() -> bytes:
 @app.get("/popular", summary="The best profiles by live recommendation score")
 @tracer.capture_method
 def popular(category: Category = None, user_id: UserId = None, limit: Limit = 10) -> dict[str, Any]:
-    items = counters.popular(
+    items = live_counters.popular(
         table(COUNTERS), category=category, user_id=user_id, key=_key(), limit=limit
     )
     return {"category": category, "known_user": user_id is not None, "items": items}
@@ -49,7 +49,7 @@ def popular(category: Category = None, user_id: UserId = None, limit: Limit = 10
 @app.get("/fair/live", summary="Today's most viewed, saved and inquired; meetings")
 @tracer.capture_method
 def fair_live(limit: Limit = 10) -> dict[str, Any]:
-    return counters.fair_live(table(COUNTERS), limit=limit)
+    return live_counters.fair_live(table(COUNTERS), limit=limit)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
