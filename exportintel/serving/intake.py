@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from zoneinfo import ZoneInfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from exportintel.contracts.datasets import WEB_EVENTS
 from exportintel.contracts.validation import validate_record
