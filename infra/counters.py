@@ -23,10 +23,10 @@ from constructs import Construct
 
 from exportintel.serving.functions import COUNTER_TABLES, KEY_SECRET_ENV
 from exportintel.settings import EnvironmentSettings
-from infra.api import ServingFunction
 from infra.bundling import LambdaBundle, counters_bundle
 from infra.nag import acknowledge
 from infra.removal import data_removal_policy
+from infra.serving_function import ServingFunction
 from infra.serving_tables import ServingTables
 
 SERVICE_NAME = "counters"

@@ -1,4 +1,4 @@
-"""The serving stack: the serving tables, the API with its sign-in, and the live counters.
+"""The serving stack: the serving tables, the staff sign-in, the API and the live counters.
 
 A stack of its own beside the platform: the API and its functions change far more often than
 the lake, and a failed API deployment then rolls back without touching the lake's resources.
@@ -25,12 +25,14 @@ from exportintel.settings import PROJECT, EnvironmentSettings
 from infra.api import Api
 from infra.counters import LiveCounters
 from infra.serving_tables import ServingTables
+from infra.staff_sign_in import StaffSignIn
 
 
 class ServingStack(Stack):
-    """Serving tables, the Cognito-protected REST API and the live counters of one environment."""
+    """One environment's serving tables, staff sign-in, REST API and live counters."""
 
     tables: ServingTables
+    sign_in: StaffSignIn
     api: Api
     counters: LiveCounters
 
@@ -59,10 +61,12 @@ class ServingStack(Stack):
             Tags.of(self).add(tag, value)
 
         self.tables = ServingTables(self, "Tables", settings=settings, key=key)
+        self.sign_in = StaffSignIn(self, "SignIn", settings=settings)
         self.api = Api(
             self,
             "Api",
             settings=settings,
+            user_pool=self.sign_in.user_pool,
             tables=self.tables,
             clickstream=clickstream,
             pseudonymisation_secret=pseudonymisation_secret,
@@ -80,7 +84,7 @@ class ServingStack(Stack):
 
     def _outputs(self) -> None:
         """One output per `ServingResources` field, so `from_stack_outputs` reads them back."""
-        api = self.api
+        sign_in = self.sign_in
         names: dict[str, tuple[str, str]] = {
             f"{spec.role}_table": (
                 self.tables.of(spec).table_name,
@@ -89,20 +93,20 @@ class ServingStack(Stack):
             for spec in TABLES
         }
         names |= {
-            "api_url": (api.url, "Invoke URL of the serving API's stage"),
+            "api_url": (self.api.url, "Invoke URL of the serving API's stage"),
             "user_pool_id": (
-                api.user_pool.user_pool_id,
+                sign_in.user_pool.user_pool_id,
                 "Cognito user pool of staff (`exportintel users add` invites them)",
             ),
             "staff_client_id": (
-                api.staff_client.user_pool_client_id,
+                sign_in.staff_client.user_pool_client_id,
                 "App client of the staff dashboard (authorization code + PKCE, no secret)",
             ),
             "systems_client_id": (
-                api.systems_client.user_pool_client_id,
+                sign_in.systems_client.user_pool_client_id,
                 "App client of other agency systems (client credentials; secret in Cognito)",
             ),
-            "user_pool_domain": (api.auth_domain, "Host name of the hosted sign-in pages"),
+            "user_pool_domain": (sign_in.auth_domain, "Host name of the hosted sign-in pages"),
             "counters_dead_letter_queue_url": (
                 self.counters.dead_letter_queue.queue_url,
                 "Clickstream records the live counters gave up on (shard and sequence numbers)",

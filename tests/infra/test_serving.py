@@ -33,13 +33,15 @@ from exportintel.serving.functions import (
 from exportintel.serving.resources import ServingResources
 from exportintel.serving.tables import TABLES, TableSpec, local_table_name
 from exportintel.settings import DEFAULT_REGION, DEV, LOCAL, PROD, PROJECT, EnvironmentSettings
-from infra.api import ACCESS_LOG_FIELDS, Api, ServingFunction, path_parameters
+from infra.api import ACCESS_LOG_FIELDS, path_parameters
 from infra.application import cdk_json_context
 from infra.bundling import LambdaBundle
 from infra.counters import LiveCounters
 from infra.platform_stack import PlatformStack
+from infra.serving_function import ServingFunction
 from infra.serving_stack import ServingStack
 from infra.serving_tables import ServingTables
+from infra.staff_sign_in import StaffSignIn
 from tests.infra.support import (
     SynthesisedApp,
     as_list,
@@ -236,7 +238,7 @@ def test_every_method_takes_a_cognito_token_with_its_routes_scopes(
     authorizer = properties(dev_serving_template, authorizer_id)
     assert authorizer["Type"] == "COGNITO_USER_POOLS"
     assert authorizer["ProviderARNs"] == [
-        get_att_arn(logical_id(dev_serving_stack, dev_serving_stack.api.user_pool))
+        get_att_arn(logical_id(dev_serving_stack, dev_serving_stack.sign_in.user_pool))
     ]
     assert authorizer["IdentitySource"] == "method.request.header.Authorization"
     methods = _methods(dev_serving_stack, dev_serving_template)
@@ -256,7 +258,8 @@ def test_scopes_are_the_resource_servers(
     dev_serving_stack: ServingStack, dev_serving_template: Template
 ) -> None:
     server = properties(
-        dev_serving_template, logical_id(dev_serving_stack, dev_serving_stack.api.resource_server)
+        dev_serving_template,
+        logical_id(dev_serving_stack, dev_serving_stack.sign_in.resource_server),
     )
     assert server["Identifier"] == RESOURCE_SERVER
     assert server["Scopes"] == [
@@ -370,7 +373,7 @@ def test_staff_are_invited_never_sign_up_and_use_mfa(
 ) -> None:
     stack: ServingStack = request.getfixturevalue(f"{env}_serving_stack")
     template: Template = request.getfixturevalue(f"{env}_serving_template")
-    pool_resource = resource(template, logical_id(stack, stack.api.user_pool))
+    pool_resource = resource(template, logical_id(stack, stack.sign_in.user_pool))
     pool = pool_resource["Properties"]
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     invitation = pool["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailMessage"]
@@ -398,9 +401,9 @@ def test_the_staff_client_uses_the_code_flow_without_a_secret(
     dev_serving_stack: ServingStack, dev_serving_template: Template
 ) -> None:
     client = properties(
-        dev_serving_template, logical_id(dev_serving_stack, dev_serving_stack.api.staff_client)
+        dev_serving_template, logical_id(dev_serving_stack, dev_serving_stack.sign_in.staff_client)
     )
-    server_id = logical_id(dev_serving_stack, dev_serving_stack.api.resource_server)
+    server_id = logical_id(dev_serving_stack, dev_serving_stack.sign_in.resource_server)
     assert client["GenerateSecret"] is False
     assert client["AllowedOAuthFlows"] == ["code"]
     assert client["AllowedOAuthFlowsUserPoolClient"] is True
@@ -420,9 +423,10 @@ def test_the_systems_client_uses_client_credentials_with_the_configured_scopes(
     dev_serving_stack: ServingStack, dev_serving_template: Template
 ) -> None:
     client = properties(
-        dev_serving_template, logical_id(dev_serving_stack, dev_serving_stack.api.systems_client)
+        dev_serving_template,
+        logical_id(dev_serving_stack, dev_serving_stack.sign_in.systems_client),
     )
-    server_id = logical_id(dev_serving_stack, dev_serving_stack.api.resource_server)
+    server_id = logical_id(dev_serving_stack, dev_serving_stack.sign_in.resource_server)
     assert client["GenerateSecret"] is True
     assert client["AllowedOAuthFlows"] == ["client_credentials"]
     assert client["AllowedOAuthScopes"] == [
@@ -436,7 +440,7 @@ def test_the_sign_in_domain_prefix_comes_from_the_stack_id(
     dev_serving_stack: ServingStack, dev_serving_template: Template
 ) -> None:
     domain = properties(
-        dev_serving_template, logical_id(dev_serving_stack, dev_serving_stack.api.domain)
+        dev_serving_template, logical_id(dev_serving_stack, dev_serving_stack.sign_in.domain)
     )
     delimiter, [prefix, generated] = domain["Domain"]["Fn::Join"]
     assert (delimiter, prefix) == ("-", f"{PROJECT}-dev")
@@ -657,7 +661,7 @@ def test_outputs_give_everything_serving_resources_reads_back(
     assert resources.table("pair_actions") == "value-of-PairActionsTable"
     assert resources.api_url == "value-of-ApiUrl"
     assert outputs["UserPoolId"]["Value"] == {
-        "Ref": logical_id(dev_serving_stack, dev_serving_stack.api.user_pool)
+        "Ref": logical_id(dev_serving_stack, dev_serving_stack.sign_in.user_pool)
     }
     assert outputs["ApiUrl"]["Value"] == dev_serving_stack.resolve(dev_serving_stack.api.url)
 
@@ -765,31 +769,23 @@ def _probe(
     return stack, tables, stream, key, secret, bundle
 
 
-def _api(tmp_path: Path, settings: EnvironmentSettings) -> Api:
-    stack, tables, stream, _key, secret, bundle = _probe(tmp_path, settings)
-    return Api(
-        stack,
-        "Api",
-        settings=settings,
-        tables=tables,
-        clickstream=stream,
-        pseudonymisation_secret=secret,
-        bundles={spec.unit: bundle for spec in API_FUNCTIONS},
-    )
+def _sign_in(tmp_path: Path, settings: EnvironmentSettings) -> StaffSignIn:
+    stack, *_ = _probe(tmp_path, settings)
+    return StaffSignIn(stack, "SignIn", settings=settings)
 
 
 def test_unknown_systems_scopes_and_missing_callbacks_fail_synth(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="systems_client_scopes"):
-        _api(tmp_path, dataclasses.replace(DEV, systems_client_scopes=("read", "admin")))
+        _sign_in(tmp_path, dataclasses.replace(DEV, systems_client_scopes=("read", "admin")))
     with pytest.raises(ValueError, match="staff_callback_urls"):
-        _api(tmp_path, dataclasses.replace(DEV, staff_callback_urls=()))
+        _sign_in(tmp_path, dataclasses.replace(DEV, staff_callback_urls=()))
     with pytest.raises(ValueError, match="auth_domain_prefix"):
-        _api(tmp_path, dataclasses.replace(DEV, auth_domain_prefix="Export_Intel"))
+        _sign_in(tmp_path, dataclasses.replace(DEV, auth_domain_prefix="Export_Intel"))
 
 
 def test_a_configured_domain_prefix_is_used_as_is(tmp_path: Path) -> None:
-    api = _api(tmp_path, dataclasses.replace(DEV, auth_domain_prefix="kotra-exportintel"))
-    template = Template.from_stack(cdk.Stack.of(api))
+    sign_in = _sign_in(tmp_path, dataclasses.replace(DEV, auth_domain_prefix="kotra-exportintel"))
+    template = Template.from_stack(cdk.Stack.of(sign_in))
     template.has_resource_properties(
         "AWS::Cognito::UserPoolDomain", {"Domain": "kotra-exportintel"}
     )
