@@ -184,7 +184,7 @@ def _serving(aws: EmulatedAws, state: Path) -> list[str]:
     print(f"   serving tables loaded: {summary.render() if summary else 'no firms'}")
     token = load_or_create_api_token(state)
     pump = BackgroundPump(aws, state, interval=3600)  # passes run by hand here
-    server = serve(token)
+    server = serve(token, log_requests=False)
     ids = sample_ids(aws)
     try:
         for line in tour(server.url, token, ids, pump):

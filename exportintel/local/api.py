@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -217,9 +218,12 @@ class LocalApi(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], token: str) -> None:
+    def __init__(self, address: tuple[str, int], token: str, *, log_requests: bool = True) -> None:
         super().__init__(address, _RequestHandler)
         self.token = token
+        self.log_requests = log_requests
+        # Powertools warns when a refused request recorded no metric: expected, not news.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         self.locks = {f.unit: threading.Lock() for f in API_FUNCTIONS}
         for function in API_FUNCTIONS:
             load_handler(function)  # import errors surface at start, not on the first call
@@ -246,7 +250,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     error_content_type = "application/json"
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        if self.server.log_requests:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     def __getattr__(self, name: str) -> Any:
         # Every method (`do_GET`, `do_TRACE`, any other verb) goes through the route table,
@@ -335,8 +340,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._reply(int(result.get("statusCode", 200)), data, headers)
 
 
-def serve(token: str, *, host: str = "127.0.0.1", port: int = 0) -> LocalApi:
+def serve(
+    token: str, *, host: str = "127.0.0.1", port: int = 0, log_requests: bool = True
+) -> LocalApi:
     """A started server (on a thread) answering at `.url`; `shutdown()` stops it."""
-    server = LocalApi((host, port), token)
+    server = LocalApi((host, port), token, log_requests=log_requests)
     threading.Thread(target=server.serve_forever, name="local-api", daemon=True).start()
     return server

@@ -144,7 +144,7 @@ class BackgroundPump:
 
 def sample_ids(aws: EmulatedAws) -> dict[str, str]:
     """An exporter and a buyer with stored lists, and a firm with a continuity index."""
-    from boto3.dynamodb.conditions import Attr
+    from boto3.dynamodb.conditions import Attr, Key
 
     tables = serving_tables(aws)
     found: dict[str, str] = {}
@@ -163,10 +163,18 @@ def sample_ids(aws: EmulatedAws) -> dict[str, str]:
             if "LastEvaluatedKey" not in page:
                 break
             scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    rows = tables["continuity"].scan(ProjectionExpression="firm_id", Limit=50).get("Items", [])
-    for row in rows:
-        if not str(row["firm_id"]).startswith("_"):
-            found.setdefault("firm_id", str(row["firm_id"]))
+    # A firm of the latest risk group: its history runs to the latest scored year.
+    from exportintel.serving.continuity import META_ID, RISK_INDEX
+
+    meta = tables["continuity"].get_item(Key={"firm_id": META_ID, "year": 0}).get("Item")
+    if meta is not None:
+        page = tables["continuity"].query(
+            IndexName=RISK_INDEX,
+            KeyConditionExpression=Key("risk_year").eq(int(meta["latest_year"])),
+            Limit=1,
+        )
+        for row in page.get("Items", []):
+            found["firm_id"] = str(row["firm_id"])
     return found
 
 
