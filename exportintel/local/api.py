@@ -247,6 +247,9 @@ class LocalApi(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalApi
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes: with Nagle on, the body waits for the
+    # client's delayed ACK (tens of ms per keep-alive request on loopback).
+    disable_nagle_algorithm = True
     error_content_type = "application/json"
 
     def log_message(self, format: str, *args: Any) -> None:
