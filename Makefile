@@ -78,3 +78,7 @@ bench: $(VENV)/.full ## Benchmarks (long: ETL at 1M and 10M events, continuity a
 .PHONY: bench-matching
 bench-matching: $(VENV)/.full ## The matching benchmark at large scale (hours on 2 cores): bench/results/
 	$(PY) -m bench.matching --scale large --score-options=--approximate-reasons
+
+.PHONY: bench-api
+bench-api: $(VENV)/.full ## The API benchmark at large scale (moto, local server, bundles): bench/results/
+	$(PY) -m bench.api --scale large
