@@ -75,6 +75,47 @@ def _collector_schedules() -> tuple[tuple[str, CronSchedule], ...]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PipelineSchedule:
+    """A scheduled pipeline run: when (UTC), and what each model does (`exportintel.pipeline.
+    graph.Mode` per model; models not named are skipped)."""
+
+    name: str  # the rule's role, in its construct id and description
+    cron: CronSchedule
+    modes: tuple[tuple[str, str], ...]
+    description: str = ""
+
+
+def _pipeline_schedules() -> tuple[PipelineSchedule, ...]:
+    """Matching retrained daily; continuity re-scored monthly with the month's firm and macro
+    data, and retrained once a year when the previous year's export records are complete.
+
+    The times keep runs apart (a run takes under two hours at the agency's scale): the daily
+    run at 02:00 in Seoul, the continuity runs on the 2nd of the month at 06:00 in Seoul. The
+    yearly retraining replaces the April re-scoring (it re-scores too).
+    """
+    return (
+        PipelineSchedule(
+            name="matching-daily",
+            cron=CronSchedule(minute="0", hour="17"),
+            modes=(("matching", "train"),),
+            description="Retrain and re-score the matching model every night",
+        ),
+        PipelineSchedule(
+            name="continuity-monthly",
+            cron=CronSchedule(minute="0", hour="21", day="1", month="1-3,5-12"),
+            modes=(("continuity", "score"),),
+            description="Re-score the continuity index with the month's data",
+        ),
+        PipelineSchedule(
+            name="continuity-yearly",
+            cron=CronSchedule(minute="0", hour="21", day="1", month="4"),
+            modes=(("continuity", "train"),),
+            description="Retrain the continuity model on the completed export year",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvironmentSettings:
     name: str  # "dev", "prod" or "local"
     region: str = DEFAULT_REGION
@@ -175,6 +216,27 @@ class EnvironmentSettings:
     counters_max_record_age_hours: int = 6
     counters_timeout_seconds: int = 60
     counters_memory_mib: int = 256
+    # The pipeline (Step Functions): its schedules, and the quality gate's floors. A new model
+    # version serves only if it beats its own run's naive baseline on held-out data and reaches
+    # these floors; otherwise the run stops with an alert and the previous version keeps serving.
+    pipeline_schedules: tuple[PipelineSchedule, ...] = field(default_factory=_pipeline_schedules)
+    # Held-out AUC of the continuity model chosen (the naive rule reaches about 0.60).
+    continuity_auc_floor: float = 0.65
+    # Held-out NDCG@10 of the hybrid matching model, in each direction (popular: 0.003-0.02).
+    matching_ndcg_floor: float = 0.02
+    # SageMaker jobs (the XGBoost 3.2-0 framework container runs every script).
+    training_instance_type: str = "ml.m5.2xlarge"
+    scoring_instance_type: str = "ml.m5.2xlarge"
+    # The longest a training or scoring job may run before SageMaker stops it.
+    sagemaker_max_runtime_hours: int = 6
+    # EBS volume of a job (features, models and scores of one run fit many times over).
+    sagemaker_volume_gib: int = 30
+    # Hyperparameters passed to the training scripts on top of the ones settings already
+    # decide (candidates, threshold, ...): (name, value) pairs, e.g. (("xgb-nthread", "8"),).
+    matching_hyperparameters: tuple[tuple[str, str], ...] = ()
+    continuity_hyperparameters: tuple[tuple[str, str], ...] = ()
+    # Pipeline executions: a whole run may take this long before Step Functions stops it.
+    pipeline_timeout_hours: int = 12
 
     def collector_schedule(self, feed: str) -> CronSchedule:
         schedules = dict(self.collector_schedules)
@@ -213,6 +275,8 @@ PROD = EnvironmentSettings(
     api_daily_quota=500_000,
     # The stream keeps a week in prod: the counters may catch up on a day of backlog.
     counters_max_record_age_hours=24,
+    training_instance_type="ml.m5.4xlarge",
+    scoring_instance_type="ml.m5.4xlarge",
 )
 LOCAL = EnvironmentSettings(name="local")
 
