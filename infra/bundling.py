@@ -1,4 +1,5 @@
-"""Code artefacts built at synth without Docker: the Lambda folders and the Glue wheels.
+"""Code artefacts built at synth without Docker: the Lambda folders, the Glue wheels and the
+SageMaker source bundles.
 
 CDK's `PythonFunction` bundles in a container; these machines have no Docker. Instead pip is
 asked for wheels of the target platform (`--platform manylinux2014_x86_64 --only-binary=:all:
@@ -29,6 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from exportintel.models import source_bundle
+from exportintel.models.source_bundle import locked_versions
 from exportintel.serving.functions import API_FUNCTIONS, COUNTERS_HANDLER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -91,19 +94,8 @@ class Wheels:
         return core + others
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def locked_versions(lock_file: Path = LOCK_FILE) -> dict[str, str]:
-    """`requirements.lock` as {normalised name: version}."""
-    versions = {}
-    for line in lock_file.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            versions[_normalise(name)] = version.strip()
-    return versions
+# The lock is read the same way by the SageMaker bundle, which the core package also builds.
+_normalise = source_bundle.normalise_name
 
 
 def pinned(requirements: Iterable[str], lock_file: Path = LOCK_FILE) -> list[str]:
@@ -325,3 +317,43 @@ def glue_wheels(
     folder = _build_once(root / f"wheels-{content_hash[:16]}", build)
     _prune(root, "wheels", folder)
     return Wheels(folder=folder, content_hash=content_hash)
+
+
+def sagemaker_wheels(
+    model: str, *, lock_file: Path = LOCK_FILE, build_dir: Path = BUILD_DIR
+) -> Path:
+    """`build/sagemaker/wheels-<hash>/`: the wheels a model's jobs install in the SageMaker
+    XGBoost container (CPython 3.12), one pip run per change of the pins (models that need the
+    same wheels share the folder)."""
+    specs = pinned(source_bundle.wheel_names(model), lock_file)
+    content_hash = _digest(["sagemaker-wheels", *specs, *source_bundle.PIP_TARGET])
+    root = build_dir / "sagemaker"
+
+    def download(work: Path) -> None:
+        _pip("download", *source_bundle.PIP_TARGET, "--no-deps", "--dest", str(work), *specs)
+        if len(list(work.glob("*.whl"))) != len(specs):
+            raise BundlingError(f"expected wheels of {specs} in {work}: {list(work.iterdir())}")
+
+    folder = _build_once(root / f"wheels-{content_hash[:16]}", download)
+    _prune(root, "wheels", folder)
+    return folder
+
+
+def sagemaker_bundle(model: str, *, build_dir: Path = BUILD_DIR) -> Path:
+    """`build/sagemaker/<model>-<hash>/sourcedir.tar.gz`: a model's scripts, the core package
+    and the wheels (`exportintel.models.source_bundle`), for a CDK file asset
+    (`aws_s3_assets.Asset(path=...)`). Cached per content like the other bundles; the archive
+    is deterministic, so a rebuild after a prune keeps the asset hash."""
+    wheels = sagemaker_wheels(model, build_dir=build_dir)
+    wheel_files = [(f"wheels/{p.name}", p) for p in sorted(wheels.glob("*.whl"))]
+    content_hash = _digest(
+        ["sagemaker-bundle", model], [*source_bundle.source_files(model), *wheel_files]
+    )
+    root = build_dir / "sagemaker"
+
+    def build(work: Path) -> None:
+        source_bundle.build_source_bundle(model, work, wheels_dir=wheels)
+
+    folder = _build_once(root / f"{model}-{content_hash[:16]}", build)
+    _prune(root, model, folder)
+    return folder / source_bundle.BUNDLE_NAME
