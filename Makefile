@@ -37,8 +37,8 @@ node_modules/.bin/cdk: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $@
 
-demo: $(VENV)/.runtime ## The data path end to end on the local emulation, narrated
-	$(VENV)/bin/exportintel demo --scale $(SCALE) --seed $(SEED) --data $(DATA)
+demo: $(VENV)/.runtime ## The whole pipeline on the local emulation, narrated (SERVE=1: then serve the API)
+	$(VENV)/bin/exportintel demo --scale $(SCALE) --seed $(SEED) --data $(DATA) $(if $(SERVE),--serve)
 
 test: $(VENV)/.full ## Run the whole test suite (unit, infra, end to end)
 	$(PY) -m pytest
