@@ -21,6 +21,9 @@ their hash. Each wheel is therefore registered with the stack synthesizer under 
 its own whose build tag carries the content hash (`exportintel-0.1.0-1<hash>-py3-none-any.whl`):
 published by `cdk deploy` like any asset, a new object whenever the content changes.
 
+Each run also puts its `RecordsRead` and `QuarantinedRecords` to CloudWatch (the project's
+namespace, dimension `Dataset`; see the script), so the roles may put metrics to that namespace.
+
 A new contract that lands in raw is a new job with no change here.
 """
 
@@ -51,6 +54,7 @@ from constructs import Construct
 
 from exportintel.contracts import Contract, all_contracts, get_contract
 from exportintel.contracts.tables import curated_table
+from exportintel.serving.functions import METRICS_NAMESPACE
 from exportintel.settings import EnvironmentSettings
 from infra.bundling import REPO_ROOT, Wheels, glue_wheels
 from infra.nag import acknowledge, wildcard_action, wildcard_resource
@@ -69,6 +73,8 @@ INSTALLER_OPTIONS = "--no-index --no-deps"
 # The key is 32 random bytes as 64 hex digits (`exportintel.etl.io.pseudonymisation_key`).
 KEY_HEX_DIGITS = 64
 _HEX = frozenset("0123456789abcdef")
+# Glue's own job and observability metrics (`--enable-metrics`, `--enable-observability-metrics`).
+GLUE_METRICS_NAMESPACE = "Glue"
 
 
 def pascal(name: str) -> str:
@@ -225,6 +231,15 @@ class Etl(Construct):
             # Job bookmarks are encrypted client side with the key (CSE-KMS).
             key.grant_encrypt_decrypt(role)
             self.grant_job_basics(role)
+            # The run's record and quarantine counts (`glue_scripts/curate_dataset.py`).
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="CurationRunMetrics",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+                )
+            )
             job = self.spark_job(
                 self,
                 f"{pascal(name)}Job",
@@ -316,7 +331,7 @@ class Etl(Construct):
                 sid="GlueJobMetrics",
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+                conditions={"StringEquals": {"cloudwatch:namespace": GLUE_METRICS_NAMESPACE}},
             )
         )
 
@@ -372,11 +387,27 @@ class Etl(Construct):
                 f"The {name} curation job {what}; object keys below the prefix are chosen at "
                 "run time by Spark (partitions, part files).",
             )
-        acknowledge_job_basics(self, role, log_groups_arn)
+        acknowledge_job_basics(
+            self,
+            role,
+            log_groups_arn,
+            metric_namespaces=(GLUE_METRICS_NAMESPACE, METRICS_NAMESPACE),
+        )
 
 
-def acknowledge_job_basics(scope: Construct, role: iam.Role, log_groups_arn: str) -> None:
-    """The cdk-nag findings every Glue job role of the platform shares, with their reasons."""
+def acknowledge_job_basics(
+    scope: Construct,
+    role: iam.Role,
+    log_groups_arn: str,
+    *,
+    metric_namespaces: Sequence[str] = (GLUE_METRICS_NAMESPACE,),
+) -> None:
+    """The cdk-nag findings every Glue job role of the platform shares, with their reasons.
+
+    `metric_namespaces`: the CloudWatch namespaces the role may put metrics to, each in a
+    statement of its own whose only resource is `*`.
+    """
+    namespaces = " and ".join(f"`{namespace}`" for namespace in metric_namespaces)
     acknowledge(
         role,
         wildcard_resource(scope, log_groups_arn),
@@ -387,8 +418,8 @@ def acknowledge_job_basics(scope: Construct, role: iam.Role, log_groups_arn: str
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",
-        "cloudwatch:PutMetricData has no resource-level permissions; the statement is "
-        "limited to the `Glue` namespace by condition (job and observability metrics).",
+        "cloudwatch:PutMetricData has no resource-level permissions, so the resource is `*`; "
+        f"each statement is limited by a cloudwatch:namespace condition, to {namespaces}.",
     )
     for action, why in {
         "s3:GetObject*": "object reads (with versions and tags) of the prefixes above",
