@@ -40,8 +40,33 @@ node_modules/.bin/cdk: package.json package-lock.json
 demo: $(VENV)/.runtime ## The whole pipeline on the local emulation, narrated (SERVE=1: then serve the API)
 	$(VENV)/bin/exportintel demo --scale $(SCALE) --seed $(SEED) --data $(DATA) $(if $(SERVE),--serve)
 
-test: $(VENV)/.full ## Run the whole test suite (unit, infra, end to end)
+test: $(VENV)/.full ## Run the whole test suite (unit, infra, end to end), then the SageMaker SDK's
 	$(PY) -m pytest
+	$(MAKE) test-sagemaker
+
+# The SageMaker SDK in an environment of its own: its pins (rich < 15, ...) clash with the main
+# lock. `spark` because the training arguments come from the models' local modules, which
+# import Spark.
+SM_VENV := .venv-sagemaker
+SM_PY := $(SM_VENV)/bin/python
+SM_PIP := $(SM_PY) -m pip --disable-pip-version-check --quiet
+
+$(SM_PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(SM_VENV)
+	$(SM_PIP) install pip==$(PIP_VERSION)
+
+$(SM_VENV)/.installed: pyproject.toml requirements-sagemaker.lock | $(SM_PY)
+	$(SM_PIP) install -c requirements-sagemaker.lock -e ".[sagemaker,spark]" pytest moto
+	@touch $@
+
+.PHONY: test-sagemaker lock-sagemaker
+test-sagemaker: $(SM_VENV)/.installed ## Training on SageMaker through the SDK, against moto
+	$(SM_PY) -m pytest -p no:cacheprovider tests/sagemaker_sdk
+
+lock-sagemaker: $(SM_PY) ## Re-pin the SageMaker environment into requirements-sagemaker.lock
+	$(SM_PIP) install -e ".[sagemaker,spark]" pytest==9.2.0 moto==5.2.5
+	$(SM_PIP) freeze --exclude-editable | grep -v '^-e ' > requirements-sagemaker.lock
 
 lint: $(VENV)/.full ## ruff check and format check
 	$(VENV)/bin/ruff check .
