@@ -1,11 +1,13 @@
-"""The demo: the data path end to end on the local emulation, narrated.
+"""The demo: the whole product on the local emulation, narrated.
 
-generate (small) -> emulation up -> ingest (Kinesis, Firehose, S3) -> pump -> ETL (local
-Spark, the Glue job's code) -> the continuity index (status and features under local Spark,
-training and scoring by the SageMaker scripts, the group report) -> exporter-buyer matching
-(interactions and side features under local Spark, training with its held-out evaluation and
-scoring by the SageMaker scripts, sample matches with reasons) -> the analysts' named queries
-(DuckDB). Every step is the same code that runs in AWS; only the endpoints differ.
+generate (small) -> emulation up -> ingest (Kinesis, Firehose, S3) -> pump -> the pipeline
+(`exportintel.pipeline.local`, the step graph the Step Functions state machine runs in AWS):
+curate every dataset (the Glue job's code under local Spark), derive the models' tables
+(Glue jobs), train both models (SageMaker scripts), the quality gate, score, load the curated
+score tables and the DynamoDB serving tables, publish the risk group's changes -> what staff
+and analysts get: sample matches with reasons, the risk group, the continuity report, the
+named queries (DuckDB) -> the API's handlers on 127.0.0.1 called over HTTP. Every step is the
+same code that runs in AWS; only the endpoints differ. With `serve`, the API then stays up.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from exportintel.resources import Resources
 
 if TYPE_CHECKING:
     from exportintel.local.emulation import EmulatedAws
+    from exportintel.pipeline.local import LocalPipeline
 
 
 @contextmanager
@@ -81,78 +84,57 @@ def _pump(aws: EmulatedAws, state: Path) -> None:
     print("   " + pump_for(aws, state).run_once().render())
 
 
-def _etl(resources: Resources, state: Path) -> None:
-    from exportintel.cli.lake import render_summary
-    from exportintel.contracts.registry import all_contracts
-    from exportintel.etl.io import pseudonymisation_key
-    from exportintel.etl.local_runner import run_local_etl
+def _pipeline(aws: EmulatedAws, state: Path) -> LocalPipeline:
+    from exportintel.cli.pipeline import render_step
+    from exportintel.local.state import load_or_create_key
+    from exportintel.pipeline.local import LocalPipeline
 
-    sources = [c for c in all_contracts() if c.lands_in_raw]
-    bar = tqdm(total=len(sources), desc="   etl", unit="dataset", leave=False)
-    lines: list[str] = []
-
-    def done(summary: object) -> None:
-        lines.append(render_summary(summary))
-        bar.update()
-
-    summaries = run_local_etl(
-        resources=resources,
-        workdir=state / "work",
-        key=pseudonymisation_key(resources.pseudonymisation_secret),
-        on_dataset=done,
+    pipeline = LocalPipeline(
+        aws,
+        state / "work",
+        load_or_create_key(state),
+        on_step=lambda result: print("   " + render_step(result), flush=True),
     )
-    bar.close()
-    print(f"   {'dataset':<20}{'read':>10}{'written':>10}{'quarantined':>13}{'duplicates':>12}")
-    for line in lines:
-        print("   " + line.splitlines()[0])
-    mismatched = [s.dataset for s in summaries if not s.reconciled]
-    total_read = sum(s.read for s in summaries)
-    print(f"   read = written + quarantined + duplicates for every dataset: "
-          f"{'yes' if not mismatched else 'NO: ' + ', '.join(mismatched)} "
-          f"({total_read:,} records)")  # fmt: skip
+    run = pipeline.run({"continuity": "train", "matching": "train"})
+    if not run.ok:
+        raise SystemExit(f"the pipeline stopped: {run.failure}")
+    return pipeline
 
 
-def _continuity(resources: Resources, state: Path) -> Path:
-    from exportintel.cli.models import render_metrics
-    from exportintel.continuity.local import derive, report, score, train
-    from exportintel.local.lake import LocalLake
-    from exportintel.settings import LOCAL
-
-    lake = LocalLake(resources, state / "work")
-    derive(lake, on_table=lambda s: print(f"   {s['dataset']:<22}{s['rows']:>8,} rows"))
-    trained = train(lake, LOCAL)
-    print("\n".join("   " + line for line in render_metrics(trained.metrics).splitlines()))
-    scored = score(lake, LOCAL)
-    latest = max(scored.by_year)
-    firms, at_risk = scored.by_year[latest]
-    threshold = LOCAL.continuity_risk_threshold
-    print(f"   scored {scored.rows:,} firm-years with {scored.version}; {latest}: {at_risk:,} "
-          f"of {firms:,} firms in the risk group (index < {threshold})")  # fmt: skip
-    return report(lake, LOCAL, state / "reports" / "continuity")
-
-
-def _matching(resources: Resources, state: Path) -> None:
-    from exportintel.cli.models import (
-        render_matching_inputs,
-        render_matching_metrics,
-        render_scoring,
-    )
-    from exportintel.local.lake import LocalLake
-    from exportintel.matching.local import derive, describe_recommendations, sample_matches
-    from exportintel.matching.local import score as score_matching
-    from exportintel.matching.local import train as train_matching
+def _results(pipeline: LocalPipeline, state: Path) -> Path:
+    from exportintel.cli.models import render_matching_metrics, render_metrics
+    from exportintel.continuity.local import report
+    from exportintel.matching.local import describe_recommendations, sample_matches
     from exportintel.settings import LOCAL
 
     def indented(text: str) -> None:
         print("\n".join("   " + line for line in text.splitlines()), flush=True)
 
-    lake = LocalLake(resources, state / "work")
-    indented(render_matching_inputs(derive(lake)))
-    trained = train_matching(lake, LOCAL)
-    indented(render_matching_metrics(trained.metrics))
-    scored = score_matching(lake, LOCAL)
-    indented(render_scoring(scored.version, scored.summary))
-    describe_recommendations(indented, sample_matches(lake, exporters=2, shown=5))
+    print("   export continuity index, held-out years:")
+    indented(render_metrics(pipeline.trained["continuity"].metrics))
+    print("\n   exporter-buyer matching, held-out interactions:")
+    indented(render_matching_metrics(pipeline.trained["matching"].metrics))
+    print()
+    describe_recommendations(indented, sample_matches(pipeline.lake, exporters=2, shown=5))
+    print()
+    indented(_risk_group(pipeline, LOCAL.continuity_risk_threshold))
+    return report(pipeline.lake, LOCAL, state / "reports" / "continuity")
+
+
+def _risk_group(pipeline: LocalPipeline, threshold: float, shown: int = 8) -> str:
+    import pandas as pd
+
+    index = pd.read_parquet(pipeline.lake.pull("continuity_index"), partitioning=None)
+    latest = int(index["year"].max())
+    year = index[index["year"] == latest]
+    group = year[year["risk_group"]].sort_values(["continuity_index", "firm_id"])
+    lines = [f"the risk group of {latest}: {len(group):,} of {len(year):,} firms with an index "
+             f"below {threshold} (most at risk first)"]  # fmt: skip
+    for row in group.head(shown).itertuples():
+        factor = row.risk_factors_en[0] if len(row.risk_factors_en) else ""
+        lines.append(f"  {row.firm_id}  {row.continuity_index:.2f}  {row.region:<10} "
+                     f"HS {row.hs_chapter}  {factor}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def _queries(resources: Resources) -> None:
@@ -167,12 +149,12 @@ def _queries(resources: Resources) -> None:
 
 
 def _serving(aws: EmulatedAws, state: Path) -> list[str]:
-    """Load the serving tables, serve the API for a moment, call it; the curl calls to repeat."""
+    """Serve the API (its tables loaded by the pipeline) for a moment and call it; the curl
+    calls to repeat."""
     from exportintel.local.api import serve
     from exportintel.local.serving import (
         BackgroundPump,
         curl_examples,
-        load_from_lake,
         point_handlers,
         sample_ids,
         tour,
@@ -180,8 +162,6 @@ def _serving(aws: EmulatedAws, state: Path) -> list[str]:
     from exportintel.local.state import load_or_create_api_token
 
     point_handlers(aws)
-    summary = load_from_lake(aws, state / "work")
-    print(f"   serving tables loaded: {summary.render() if summary else 'no firms'}")
     token = load_or_create_api_token(state)
     pump = BackgroundPump(aws, state, interval=3600)  # passes run by hand here
     server = serve(token, log_requests=False)
@@ -195,32 +175,31 @@ def _serving(aws: EmulatedAws, state: Path) -> list[str]:
     return curl_examples("http://127.0.0.1:8787", token, ids)
 
 
-def run_demo(*, data: Path, scale: str = "small", seed: int = 7) -> int:
+def run_demo(*, data: Path, scale: str = "small", seed: int = 7, serve: bool = False) -> int:
     from exportintel.local.state import state_dir
 
     started = time.perf_counter()
     state = state_dir()
-    with step(f"1/9 generate the {scale} synthetic data set (seed {seed}) into {data}"):
+    with step(f"1/7 generate the {scale} synthetic data set (seed {seed}) into {data}"):
         _generate(data, scale, seed)
-    with step("2/9 start the local AWS emulation (S3, Kinesis, Firehose, Glue, Secrets Manager)"):
+    with step("2/7 start the local AWS emulation (S3, Kinesis, Firehose, Glue, DynamoDB, SNS, "
+              "Secrets Manager)"):  # fmt: skip
         aws = _emulation(state)
         resources = aws.resources
-    with step("3/9 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
+    with step("3/7 ingest: clickstream to Kinesis, feeds to Firehose, extracts to S3 raw"):
         _ingest(data, resources, state)
-    with step("4/9 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
+    with step("4/7 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
         _pump(aws, state)
-    with step("5/9 curate raw into the lake with the Glue job's code under local Spark"):
-        _etl(resources, state)
-    with step("6/9 export continuity index: status and features (Glue jobs), training and "
-              "scoring (SageMaker scripts), group analysis"):  # fmt: skip
-        continuity_report = _continuity(resources, state)
-    with step("7/9 exporter-buyer matching: interactions and side features (Glue job), "
-              "training with a held-out evaluation and scoring (SageMaker scripts)"):  # fmt: skip
-        _matching(resources, state)
-    with step("8/9 the analysts' named queries, Athena SQL run by DuckDB"):
+    with step("5/7 the pipeline, step for step as the Step Functions state machine runs it: "
+              "curate (Glue jobs under local Spark), derive, train both models (SageMaker "
+              "scripts), quality gate, score, load DynamoDB and the score tables, risk alerts"):  # fmt: skip
+        pipeline = _pipeline(aws, state)
+    with step("6/7 what staff and analysts get: held-out metrics, matches with reasons, the "
+              "risk group, the named queries (Athena SQL run by DuckDB)"):  # fmt: skip
+        continuity_report = _results(pipeline, state)
         _queries(resources)
-    with step("9/9 serving: the scores loaded into DynamoDB, the API's Lambda handlers on "
-              "127.0.0.1 called over HTTP with the development token"):  # fmt: skip
+    with step("7/7 serving: the API's Lambda handlers on 127.0.0.1 called over HTTP with the "
+              "development token"):  # fmt: skip
         curls = _serving(aws, state)
     print(f"""
 The demo took {time.perf_counter() - started:.0f} s. Where things are:
@@ -228,16 +207,22 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
   curated Parquet, mirrored locally    {state / "work" / "curated"}
   quarantined records with reasons     {state / "work" / "quarantine"}
   ETL run summaries                    s3://{resources.artifacts_bucket}/etl-runs/
-  continuity models and metrics        s3://{resources.artifacts_bucket}/models/continuity/
+  models, metrics, gate verdicts       s3://{resources.artifacts_bucket}/models/<model>/<version>/
+  the serving versions                 .venv/bin/exportintel versions list matching
   continuity report (in a browser)     {continuity_report}
-  matching models, metrics, lists      s3://{resources.artifacts_bucket}/models/matching/
   stored recommendations               table recommendations (exportintel query)
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"
+  .venv/bin/exportintel pipeline run --matching score --continuity skip   # re-score only
   .venv/bin/exportintel local down     # stop it (its data is discarded)
 Serve the API (same handlers, token required), then call it:
-  .venv/bin/exportintel serve          # http://127.0.0.1:8787, OpenAPI at /openapi.json""")
+  .venv/bin/exportintel serve          # or SERVE=1 make demo""")
     for line in curls:
         print(f"  {line}")
+    if serve:
+        from exportintel.local.serving import keep_serving
+
+        print()
+        keep_serving(aws, state, port=8787)
     return 0

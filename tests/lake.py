@@ -24,6 +24,7 @@ from exportintel.local.lake import LocalLake
 from exportintel.local.pump import Pump, PumpResult
 from exportintel.local.state import load_or_create_key
 from exportintel.matching import local as matching_local
+from exportintel.pipeline.gate import Verdict
 from exportintel.resources import Resources
 from tests.local.harness import RunningEmulation
 
@@ -48,6 +49,8 @@ class SmallLake:
     matching_inputs: dict[str, object] = field(default_factory=dict)
     matching_model: models.TrainedModel | None = None
     matching_scores: matching_local.ScoreRun | None = None
+    continuity_verdict: Verdict | None = None
+    matching_verdict: Verdict | None = None
 
     @property
     def resources(self) -> Resources:
@@ -78,25 +81,31 @@ class SmallLake:
 
 def run_continuity(lake: SmallLake) -> None:
     """derive -> train -> score, as `exportintel derive|train|score continuity` run them."""
-    from exportintel.continuity.local import derive, score, train
+    from exportintel.continuity.local import derive, publish, score, train
+    from exportintel.pipeline.local import gate
     from exportintel.settings import LOCAL
 
     local = LocalLake(lake.resources, lake.workdir)
     with lake.aws_environment():
         derive(local, on_table=lambda summary: lake.derived.update({summary["dataset"]: summary}))
         lake.continuity_model = train(local, LOCAL, job_name="continuity-e2e")
+        lake.continuity_verdict = gate(local, lake.continuity_model, "continuity", LOCAL)
         lake.continuity_scores = score(local, LOCAL)
+        publish(local, lake.continuity_scores)
 
 
 def run_matching(lake: SmallLake) -> None:
     """derive -> train -> score, as `exportintel derive|train|score matching` run them."""
+    from exportintel.pipeline.local import gate
     from exportintel.settings import LOCAL
 
     local = LocalLake(lake.resources, lake.workdir)
     with lake.aws_environment():
         lake.matching_inputs = matching_local.derive(local)
         lake.matching_model = matching_local.train(local, LOCAL, job_name="matching-e2e")
+        lake.matching_verdict = gate(local, lake.matching_model, "matching", LOCAL)
         lake.matching_scores = matching_local.score(local, LOCAL)
+        matching_local.publish(local, lake.matching_scores)
 
 
 def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from exportintel.cli import data, lake, local, models, serve, users
+from exportintel.cli import alerts, data, lake, local, models, pipeline, serve, users
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exportintel", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (data, local, lake, models, serve, users):
+    for group in (alerts, data, local, lake, models, pipeline, serve, users):
         group.register(commands)
     return parser
 

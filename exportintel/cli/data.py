@@ -59,7 +59,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from exportintel.demo import run_demo
 
-    return run_demo(data=Path(args.data), scale=args.scale, seed=args.seed)
+    return run_demo(data=Path(args.data), scale=args.scale, seed=args.seed, serve=args.serve)
 
 
 def register(commands: Any) -> None:
@@ -67,6 +67,9 @@ def register(commands: Any) -> None:
     demo.add_argument("--scale", choices=("small", "medium", "large"), default="small")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--data", default="data/generated", help="generated data folder")
+    demo.add_argument(
+        "--serve", action="store_true", help="then keep the API running on 127.0.0.1:8787"
+    )
     demo.set_defaults(run=_demo)
 
     generate = commands.add_parser("generate", help="write a synthetic data set")

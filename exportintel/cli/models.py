@@ -60,11 +60,13 @@ def render_matching_inputs(summary: dict[str, Any]) -> str:
 def _train(args: argparse.Namespace) -> int:
     from exportintel.local.lake import NotReady
     from exportintel.local.sagemaker import JobFailed
+    from exportintel.pipeline.local import gate
     from exportintel.settings import LOCAL
 
     module = _local_module(args.model)
+    lake = _lake(args)
     try:
-        trained = module.train(_lake(args), LOCAL)
+        trained = module.train(lake, LOCAL)
     except NotReady as error:
         print(error, file=sys.stderr)
         return 2
@@ -78,6 +80,11 @@ def _train(args: argparse.Namespace) -> int:
         print(f"every slice: {trained.folders.output_data / 'evaluation.txt'}")
     print(f"model {trained.version}: {trained.model_uri}")
     print(f"metrics: {trained.folders.model / 'metrics.json'}")
+    verdict = gate(lake, trained, args.model, LOCAL)
+    print(verdict.render())
+    if not verdict.passed:
+        print("the version serving before stays current", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -141,8 +148,10 @@ def _score(args: argparse.Namespace) -> int:
     from exportintel.settings import LOCAL
 
     module = _local_module(args.model)
+    lake = _lake(args)
     try:
-        run = module.score(_lake(args), LOCAL)
+        run = module.score(lake, LOCAL)
+        module.publish(lake, run)
     except NotReady as error:
         print(error, file=sys.stderr)
         return 2

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import Any
 
 from exportintel.cli.target import state_dir as _state_dir
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from exportintel.local.api import serve
-    from exportintel.local.serving import (
-        BackgroundPump,
-        curl_examples,
-        load_from_lake,
-        point_handlers,
-        sample_ids,
-    )
+    from exportintel.local.serving import keep_serving, load_from_lake, point_handlers
     from exportintel.local.session import bring_up
-    from exportintel.local.state import load_or_create_api_token
 
     state = _state_dir()
     emulation = bring_up(state, point_boto3=True)
@@ -37,22 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
             print("the lake has no firms yet: run `make demo` first for real data", file=sys.stderr)
         else:
             print(f"serving tables loaded: {summary.render()}")
-    pump = BackgroundPump(aws, state, args.pump_interval).start()
-    token = load_or_create_api_token(state)
-    server = serve(token, host="127.0.0.1", port=args.port)
-    print(f"API at {server.url} (OpenAPI: {server.url}/openapi.json)")
-    print(f"development token: {token}")
-    print("try:")
-    for line in curl_examples(server.url, token, sample_ids(aws)):
-        print(f"  {line}")
-    print("Ctrl-C stops", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
-        pump.stop()
+    keep_serving(aws, state, port=args.port, pump_interval=args.pump_interval)
     return 0
 
 

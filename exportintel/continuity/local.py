@@ -79,14 +79,9 @@ class ScoreRun:
 
 
 def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
-    """The scoring job with the current model over every firm-year of the features; the
-    `continuity_index` table is replaced with its rows."""
+    """The scoring job with the current model over every firm-year of the features; its
+    `index.parquet` is kept under the version's `scores/` (`publish` makes it the table)."""
     import pandas as pd
-
-    from exportintel.continuity.index import index_table
-    from exportintel.contracts import get_contract
-    from exportintel.etl.arrow_tables import write_partitioned
-    from exportintel.models.tabular import read_features
 
     features = _features(lake)
     model = lake.workdir / "jobs" / "score-input" / "model"
@@ -100,11 +95,6 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         arguments=scoring_arguments(settings),
     )
     scored = pd.read_parquet(folders.output_data / "index.parquet")
-    table = index_table(scored, read_features(features))
-    write_partitioned(
-        table, get_contract("continuity_index"), lake.mirror("continuity_index").folder
-    )
-    lake.publish("continuity_index")
     models.upload_output(
         lake, MODEL, version, folders.output_data / "index.parquet", "scores/index.parquet"
     )
@@ -113,6 +103,14 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         for year, group in scored.groupby("year")
     }
     return ScoreRun(version, len(scored), by_year, folders)
+
+
+def publish(lake: LocalLake, run: ScoreRun) -> int:
+    """Replace the `continuity_index` table with the run's rows; returns their number."""
+    from exportintel.pipeline.load import publish_index
+
+    index, _previous = publish_index(lake, run.folders.output_data)
+    return len(index)
 
 
 def report(lake: LocalLake, settings: EnvironmentSettings, out_dir: Path) -> Path:

@@ -1,8 +1,9 @@
 """Model versions in the (emulated) artifacts bucket, as the pipeline keeps them in AWS.
 
 `models/<model>/<version>/model.tar.gz` and `.../output/<file>` per training run, and
-`models/<model>/current.json` naming the version that scores. Training registers a version
-and makes it current; scoring fetches the current one.
+`models/<model>/current.json` naming the version that scores (`exportintel.pipeline.versions`).
+Training registers a version; only the quality gate makes it current
+(`exportintel.pipeline.local.gate`); scoring fetches the current one.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from typing import Any
 
 from exportintel.local.lake import LocalLake, NotReady
 from exportintel.local.sagemaker import JobFolders, pack_model, run_job, script
+from exportintel.pipeline import versions
 
 
 def models_prefix(model: str) -> str:
-    return f"models/{model}"
+    return versions.model_prefix(model)
 
 
 def version_prefix(model: str, version: str) -> str:
-    return f"{models_prefix(model)}/{version}"
+    return versions.version_prefix(model, version)
 
 
 def new_job_name(model: str) -> str:
@@ -33,7 +35,7 @@ def new_job_name(model: str) -> str:
 
 def register(lake: LocalLake, model: str, version: str, folders: JobFolders) -> str:
     """Upload a training job's model (packed as SageMaker packs it) and its output files
-    under the version's prefix, and make it the current version; returns the model URI."""
+    under the version's prefix; returns the model URI. The version does not serve yet."""
     import boto3
 
     s3 = boto3.client("s3")
@@ -43,15 +45,7 @@ def register(lake: LocalLake, model: str, version: str, folders: JobFolders) -> 
     for path in sorted(folders.output_data.iterdir()):
         if path.is_file():
             s3.upload_file(str(path), bucket, f"{prefix}/output/{path.name}")
-    model_uri = f"s3://{bucket}/{prefix}/model.tar.gz"
-    trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    current = {"model_version": version, "model_uri": model_uri, "trained_at": trained_at}
-    s3.put_object(
-        Bucket=bucket,
-        Key=f"{models_prefix(model)}/current.json",
-        Body=json.dumps(current, indent=2).encode(),
-    )
-    return model_uri
+    return f"s3://{bucket}/{prefix}/model.tar.gz"
 
 
 @dataclass(frozen=True)
@@ -74,8 +68,9 @@ def train(
     arguments: Sequence[str],
     job_name: str | None = None,
 ) -> TrainedModel:
-    """Run `sagemaker_jobs/<model>/train.py` and register its model as the current version.
-    `channels` may be built inside the job's folder (a function of its input folder)."""
+    """Run `sagemaker_jobs/<model>/train.py` and register its model (not yet serving: the
+    gate decides). `channels` may be built inside the job's folder (a function of its input
+    folder)."""
     job_name = job_name or new_job_name(model)
     folders = JobFolders(lake.workdir / "jobs" / job_name)
     if callable(channels):
@@ -96,13 +91,9 @@ def current_version(lake: LocalLake, model: str) -> dict[str, Any]:
     """`current.json` of the model; `NotReady` when no version was trained."""
     import boto3
 
-    s3 = boto3.client("s3")
-    key = f"{models_prefix(model)}/current.json"
-    try:
-        body = s3.get_object(Bucket=lake.resources.artifacts_bucket, Key=key)["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        raise NotReady(f"no {model} model yet: run `exportintel train {model}`") from None
-    current: dict[str, Any] = json.loads(body)
+    current = versions.current(boto3.client("s3"), lake.resources.artifacts_bucket, model)
+    if current is None:
+        raise NotReady(f"no {model} model serves yet: run `exportintel train {model}`")
     return current
 
 
@@ -111,14 +102,11 @@ def fetch_current(lake: LocalLake, model: str, folder: Path) -> str:
     channel); returns the version."""
     import boto3
 
-    version = str(current_version(lake, model)["model_version"])
+    current = current_version(lake, model)
+    bucket, key = current["model_uri"].removeprefix("s3://").split("/", 1)
     folder.mkdir(parents=True, exist_ok=True)
-    boto3.client("s3").download_file(
-        lake.resources.artifacts_bucket,
-        f"{version_prefix(model, version)}/model.tar.gz",
-        str(folder / "model.tar.gz"),
-    )
-    return version
+    boto3.client("s3").download_file(bucket, key, str(folder / "model.tar.gz"))
+    return str(current["model_version"])
 
 
 def upload_output(lake: LocalLake, model: str, version: str, path: Path, key: str) -> str:

@@ -260,3 +260,30 @@ def tour(url: str, token: str, ids: dict[str, str], pump: BackgroundPump) -> lis
         lines.append(f"GET /buyers/{buyer}/matches?k=3: "
                      + ", ".join(m["exporter_id"] for m in reverse["matches"]))  # fmt: skip
     return lines
+
+
+def keep_serving(aws: EmulatedAws, state: Path, *, port: int, pump_interval: float = 2.0) -> None:
+    """The API on 127.0.0.1:`port` with the pump feeding the live counters, until Ctrl-C;
+    prints the address, the development token and calls to try."""
+    import threading
+
+    from exportintel.local.api import serve
+    from exportintel.local.state import load_or_create_api_token
+
+    point_handlers(aws)
+    pump = BackgroundPump(aws, state, pump_interval).start()
+    token = load_or_create_api_token(state)
+    server = serve(token, host="127.0.0.1", port=port)
+    print(f"API at {server.url} (OpenAPI: {server.url}/openapi.json)")
+    print(f"development token: {token}")
+    print("try:")
+    for line in curl_examples(server.url, token, sample_ids(aws)):
+        print(f"  {line}")
+    print("Ctrl-C stops", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        pump.stop()

@@ -107,15 +107,10 @@ class ScoreRun:
 
 
 def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
-    """The scoring job with the current model: both directions' stored lists replace the
-    `recommendations` table."""
+    """The scoring job with the current model: both directions' stored lists, kept under the
+    version's `scores/` (`publish` makes them the `recommendations` table)."""
     import json
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from exportintel.contracts import get_contract
-    from exportintel.etl.arrow_tables import write_partitioned
     from exportintel.matching.scoring import OUTPUT_FILES
 
     model = lake.workdir / "jobs" / "score-input" / MODEL
@@ -129,14 +124,17 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         arguments=scoring_arguments(settings),
     )
     files = [folders.output_data / name for name in OUTPUT_FILES.values()]
-    table = pa.concat_tables(pq.read_table(path) for path in files)
-    contract = get_contract("recommendations")
-    write_partitioned(table, contract, lake.mirror(contract.name).folder)
-    lake.publish(contract.name)
     for path in (*files, folders.output_data / "scoring.json"):
         models.upload_output(lake, MODEL, version, path, f"scores/{path.name}")
     summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
     return ScoreRun(version, summary, folders)
+
+
+def publish(lake: LocalLake, run: ScoreRun) -> int:
+    """Replace the `recommendations` table with the run's lists; returns their rows."""
+    from exportintel.pipeline.load import publish_recommendations
+
+    return len(publish_recommendations(lake, run.folders.output_data))
 
 
 def sample_matches(lake: LocalLake, *, exporters: int = 2, shown: int = 5) -> list[dict[str, Any]]:

@@ -200,6 +200,42 @@ def write_items(table: Any, items: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+def load_matching_serving(
+    tables: Mapping[str, Any],
+    *,
+    exporters: pd.DataFrame,
+    buyers: pd.DataFrame,
+    recommendations: pd.DataFrame | None,
+    settings: EnvironmentSettings = LOCAL,
+) -> LoadSummary:
+    """The firm profiles, the stored match lists and the cold-start lists."""
+    summary = LoadSummary()
+    firms = firm_items(exporters, buyers)
+    summary.counts["firm profiles"] = write_items(tables["firms"], firms)
+    if recommendations is not None and not recommendations.empty:
+        summary.counts["match lists"] = write_items(tables["matches"], match_items(recommendations))
+        cold = cold_items(recommendations, firms, settings.matching_candidates)
+        summary.counts["cold-start lists"] = write_items(tables["matches"], cold)
+    return summary
+
+
+def load_continuity_serving(
+    tables: Mapping[str, Any],
+    *,
+    exporters: pd.DataFrame,
+    buyers: pd.DataFrame,
+    continuity_index: pd.DataFrame | None,
+    export_status: pd.DataFrame | None = None,
+) -> LoadSummary:
+    """The continuity index's rows of its newest version (with the firms' names)."""
+    summary = LoadSummary()
+    if continuity_index is not None and not continuity_index.empty:
+        names = {str(f["firm_id"]): str(f.get("name", "")) for f in firm_items(exporters, buyers)}
+        items = continuity_items(continuity_index, export_status, names)
+        summary.counts["continuity rows"] = write_items(tables["continuity"], items)
+    return summary
+
+
 def load_serving(
     tables: Mapping[str, Any],
     *,
@@ -211,15 +247,19 @@ def load_serving(
     settings: EnvironmentSettings = LOCAL,
 ) -> LoadSummary:
     """Write the serving tables (`tables`: role -> boto3 Table) from the lake's tables."""
-    summary = LoadSummary()
-    firms = firm_items(exporters, buyers)
-    summary.counts["firm profiles"] = write_items(tables["firms"], firms)
-    if recommendations is not None and not recommendations.empty:
-        summary.counts["match lists"] = write_items(tables["matches"], match_items(recommendations))
-        cold = cold_items(recommendations, firms, settings.matching_candidates)
-        summary.counts["cold-start lists"] = write_items(tables["matches"], cold)
-    if continuity_index is not None and not continuity_index.empty:
-        names = {str(f["firm_id"]): str(f.get("name", "")) for f in firms}
-        items = continuity_items(continuity_index, export_status, names)
-        summary.counts["continuity rows"] = write_items(tables["continuity"], items)
+    summary = load_matching_serving(
+        tables,
+        exporters=exporters,
+        buyers=buyers,
+        recommendations=recommendations,
+        settings=settings,
+    )
+    continuity = load_continuity_serving(
+        tables,
+        exporters=exporters,
+        buyers=buyers,
+        continuity_index=continuity_index,
+        export_status=export_status,
+    )
+    summary.counts.update(continuity.counts)
     return summary

@@ -1,0 +1,129 @@
+"""The pipeline's load step: a scoring run's files into the curated score tables and the
+DynamoDB serving tables.
+
+The same functions run in AWS (`sagemaker_jobs/<model>/load.py`, a processing job over the
+version's `scores/` prefix) and on the emulation (`exportintel.pipeline.local`), against the
+S3 lake through `LocalLake` (a table is replaced whole: pulled, rewritten, published).
+
+- continuity: `index.parquet` joined to the features it was scored from becomes the
+  `continuity_index` table; its rows of the newest version fill the continuity table. The
+  risk group's changes against the index that served before are returned for the alert step.
+- matching: the stored lists of both directions become the `recommendations` table; the firm
+  profiles, the explained part of each list and the cold-start lists fill the serving tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from exportintel.local.lake import LocalLake, NotReady, has_data
+from exportintel.settings import EnvironmentSettings
+
+
+@dataclass
+class LoadResult:
+    model: str
+    version: str
+    rows: int  # rows of the curated score table
+    serving: dict[str, int] = field(default_factory=dict)  # items written per kind
+    risk_changes: Any = None  # continuity: exportintel.continuity.alerts.RiskChanges
+
+    def render(self) -> str:
+        written = ", ".join(f"{count:,} {what}" for what, count in self.serving.items())
+        return f"{self.model} {self.version}: {self.rows:,} curated rows; serving: {written}"
+
+
+def _read(lake: LocalLake, table: str) -> pd.DataFrame | None:
+    folder = lake.pull(table)
+    return pd.read_parquet(folder, partitioning=None) if has_data(folder) else None
+
+
+def _firms(lake: LocalLake) -> tuple[pd.DataFrame, pd.DataFrame]:
+    exporters, buyers = _read(lake, "exporters"), _read(lake, "buyers")
+    if exporters is None or buyers is None:
+        raise NotReady("no curated exporters or buyers: curate the lake first")
+    return exporters, buyers
+
+
+def publish_index(lake: LocalLake, scores: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Replace `continuity_index` with the scoring run's rows; returns (new, previous)."""
+    from exportintel.continuity.index import index_table
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import write_partitioned
+    from exportintel.models.tabular import read_features
+
+    features = lake.pull("continuity_features")
+    if not has_data(features):
+        raise NotReady("no continuity_features table: derive it first")
+    previous = _read(lake, "continuity_index")
+    scored = pd.read_parquet(scores / "index.parquet")
+    table = index_table(scored, read_features(features))
+    mirror = lake.mirror("continuity_index")
+    write_partitioned(table, get_contract("continuity_index"), mirror.folder)
+    lake.publish("continuity_index")
+    return table.to_pandas(), previous
+
+
+def publish_recommendations(lake: LocalLake, scores: Path) -> pd.DataFrame:
+    """Replace `recommendations` with both directions' stored lists of the scoring run."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import write_partitioned
+    from exportintel.matching.scoring import OUTPUT_FILES
+
+    files = [scores / name for name in OUTPUT_FILES.values()]
+    missing = [path.name for path in files if not path.is_file()]
+    if missing:
+        raise NotReady(f"the scoring run wrote no {', '.join(missing)} in {scores}")
+    table = pa.concat_tables(pq.read_table(path) for path in files)
+    write_partitioned(table, get_contract("recommendations"), lake.mirror("recommendations").folder)
+    lake.publish("recommendations")
+    return table.to_pandas()
+
+
+def load_continuity(
+    lake: LocalLake, tables: Mapping[str, Any], scores: Path, version: str
+) -> LoadResult:
+    from exportintel.continuity.alerts import compare
+    from exportintel.serving.load import load_continuity_serving
+
+    index, previous = publish_index(lake, scores)
+    exporters, buyers = _firms(lake)
+    serving = load_continuity_serving(
+        tables,
+        exporters=exporters,
+        buyers=buyers,
+        continuity_index=index,
+        export_status=_read(lake, "export_status"),
+    )
+    names = dict(zip(exporters["firm_id"], exporters["firm_name"], strict=True))
+    changes = compare(previous, index.assign(name=index["firm_id"].map(names)))
+    return LoadResult("continuity", version, len(index), serving.counts, changes)
+
+
+def load_matching(
+    lake: LocalLake,
+    tables: Mapping[str, Any],
+    scores: Path,
+    version: str,
+    settings: EnvironmentSettings,
+) -> LoadResult:
+    from exportintel.serving.load import load_matching_serving
+
+    recommendations = publish_recommendations(lake, scores)
+    exporters, buyers = _firms(lake)
+    serving = load_matching_serving(
+        tables,
+        exporters=exporters,
+        buyers=buyers,
+        recommendations=recommendations,
+        settings=settings,
+    )
+    return LoadResult("matching", version, len(recommendations), serving.counts)
