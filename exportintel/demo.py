@@ -192,7 +192,8 @@ def run_demo(*, data: Path, scale: str = "small", seed: int = 7, serve: bool = F
         _pump(aws, state)
     with step("5/7 the pipeline, step for step as the Step Functions state machine runs it: "
               "curate (Glue jobs under local Spark), derive, train both models (SageMaker "
-              "scripts), quality gate, score, load DynamoDB and the score tables, risk alerts"):  # fmt: skip
+              "scripts), quality gate, score, load DynamoDB and the score tables, "
+              "risk alerts"):  # fmt: skip
         pipeline = _pipeline(aws, state)
     with step("6/7 what staff and analysts get: held-out metrics, matches with reasons, the "
               "risk group, the named queries (Athena SQL run by DuckDB)"):  # fmt: skip
