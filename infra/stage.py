@@ -8,6 +8,7 @@ from aws_cdk import Environment, Stage
 from constructs import Construct
 
 from exportintel.settings import EnvironmentSettings
+from infra.pipeline_stack import PipelineStack
 from infra.platform_stack import PlatformStack
 from infra.serving_stack import ServingStack
 
@@ -17,6 +18,7 @@ class PlatformStage(Stage):
 
     platform: PlatformStack
     serving: ServingStack
+    pipeline: PipelineStack
 
     def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings) -> None:
         super().__init__(
@@ -38,4 +40,15 @@ class PlatformStage(Stage):
             clickstream=self.platform.ingestion.clickstream,
             key=self.platform.data_lake.key,
             pseudonymisation_secret=self.platform.etl.pseudonymisation_secret,
+        )
+        self.pipeline = PipelineStack(
+            self,
+            "Pipeline",
+            settings=settings,
+            curated_bucket=self.platform.data_lake.curated_bucket,
+            artifacts_bucket=self.platform.data_lake.artifacts_bucket,
+            key=self.platform.data_lake.key,
+            etl=self.platform.etl,
+            derived_jobs=self.platform.derived_jobs,
+            tables=self.serving.tables,
         )

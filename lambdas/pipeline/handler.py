@@ -54,8 +54,10 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     bucket = os.environ.get(actions.ARTIFACTS_BUCKET_ENV, "")
     if action == "prepare":
         # The run id is the execution's name (`$$.Execution.Name`), checked here.
+        # `input`: the execution's input as given (`{"modes": {...}}`, or `{}`).
         (run_id,) = _required(event, "run_id")
-        return actions.prepare(event.get("modes"), run_id)
+        given = event.get("input") or {}
+        return actions.prepare(given.get("modes") if isinstance(given, dict) else None, run_id)
     if action == "gate":
         model, version, model_uri = _required(event, "model", "version", "model_uri")
         return actions.gate(

@@ -138,7 +138,7 @@ def test_acknowledgements_are_per_resource_and_explained(synthesised: Synthesise
 
 def test_cfn_lint_finds_no_errors_in_any_template(synthesised: SynthesisedApp) -> None:
     templates = sorted(synthesised.outdir.rglob("*.template.json"))
-    assert len(templates) == 2 * len(ENVIRONMENTS)  # platform and serving per environment
+    assert len(templates) == 3 * len(ENVIRONMENTS)  # platform, serving and pipeline per environment
     unexpected = []
     for template in templates:
         for match in lint_file(template, ManualArgs(regions=[DEFAULT_REGION])):

@@ -105,18 +105,22 @@ def put_version(s3: Any, metrics: dict[str, Any] | None) -> dict[str, Any]:
 def test_prepare_fills_in_skipped_models_and_takes_the_execution_name_as_run_id(
     aws: dict[str, Any],
 ) -> None:
-    result = invoke(event("prepare", modes={"matching": "score"}))
+    result = invoke(event("prepare", input={"modes": {"matching": "score"}}))
     assert result == {"modes": {"continuity": "skip", "matching": "score"}, "run_id": RUN_ID}
 
 
 def test_prepare_refuses_an_unknown_mode_with_a_clear_message(aws: dict[str, Any]) -> None:
     with pytest.raises(BadModes, match=r"matching: unknown mode 'retrain'.*train.*score.*skip"):
-        invoke(event("prepare", modes={"matching": "retrain"}))
+        invoke(event("prepare", input={"modes": {"matching": "retrain"}}))
+
+
+def test_prepare_of_a_run_started_without_modes_skips_every_model(aws: dict[str, Any]) -> None:
+    assert invoke(event("prepare", input={}))["modes"] == {"continuity": "skip", "matching": "skip"}
 
 
 def test_prepare_refuses_an_unknown_model(aws: dict[str, Any]) -> None:
     with pytest.raises(BadModes, match="unknown model"):
-        invoke(event("prepare", modes={"pricing": "train"}))
+        invoke(event("prepare", input={"modes": {"pricing": "train"}}))
 
 
 @pytest.mark.parametrize("name", ["run_2024", "x" * (actions.MAX_RUN_ID + 1), "a--b"])

@@ -1,0 +1,362 @@
+"""The pipeline stack: a state machine that follows the step graph, guarded tasks, the quality
+gate's failure path, the SageMaker jobs, schedules, topics, logs and cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from exportintel.continuity.local import training_arguments as continuity_arguments
+from exportintel.matching.local import training_arguments as matching_arguments
+from exportintel.pipeline import graph
+from exportintel.settings import DEV, PROD, EnvironmentSettings
+from infra.etl import pascal
+from infra.pipeline import state_name
+from infra.pipeline_stack import PipelineStack
+from infra.pipeline_tasks import PROCESSING_JOB_SYNC
+from infra.stage import PlatformStage
+from tests.infra.support import SynthesisedApp, of_type
+
+TOKEN = "<token>"
+
+
+def _stack(synthesised: SynthesisedApp, settings: EnvironmentSettings) -> PipelineStack:
+    stage = synthesised.app.node.find_child(settings.stage_id)
+    assert isinstance(stage, PlatformStage)
+    return stage.pipeline
+
+
+@pytest.fixture(scope="module")
+def template(synthesised: SynthesisedApp) -> Template:
+    return Template.from_stack(_stack(synthesised, DEV))
+
+
+@pytest.fixture(scope="module")
+def definition(template: Template) -> dict[str, Any]:
+    """The state machine's ASL, with every CloudFormation token replaced by `<token>`."""
+    (machine,) = of_type(template, "AWS::StepFunctions::StateMachine").values()
+    delimiter, parts = machine["Properties"]["DefinitionString"]["Fn::Join"]
+    text = str(delimiter).join(part if isinstance(part, str) else TOKEN for part in parts)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def all_states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in machine["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from all_states(branch)
+
+
+def states_by_name(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return dict(all_states(definition))
+
+
+def depth_first(machine: dict[str, Any]) -> Iterator[str]:
+    """State names in execution order: choices' branches before their default, a Parallel's
+    branches in order before its next state, catch paths last."""
+    seen: set[str] = set()
+
+    def visit(name: str | None, states: dict[str, Any]) -> Iterator[str]:
+        if name is None or name in seen:
+            return
+        seen.add(name)
+        state = states[name]
+        yield name
+        for branch in state.get("Branches", []):
+            yield from visit(branch["StartAt"], branch["States"])
+        for choice in state.get("Choices", []):
+            yield from visit(choice["Next"], states)
+        yield from visit(state.get("Default"), states)
+        yield from visit(state.get("Next"), states)
+        for catch in state.get("Catch", []):
+            yield from visit(catch["Next"], states)
+
+    yield from visit(machine["StartAt"], machine["States"])
+
+
+def path_from(states: dict[str, Any], start: str) -> list[dict[str, Any]]:
+    """The states from `start` following `Next` to the end."""
+    path = [states[start]]
+    while "Next" in path[-1]:
+        path.append(states[path[-1]["Next"]])
+    return path
+
+
+def is_sns_publish(state: dict[str, Any]) -> bool:
+    return state["Type"] == "Task" and str(state["Resource"]).endswith(":::sns:publish")
+
+
+# --- the graph -------------------------------------------------------------------------------
+
+
+def test_a_task_state_for_every_step_in_the_graphs_order(definition: dict[str, Any]) -> None:
+    """The test that compares the two orders: the local runner's and the state machine's."""
+    expected = [state_name(step) for step in graph.steps()]
+    states = states_by_name(definition)
+    for name in expected:
+        assert states[name]["Type"] == "Task", name
+    ordered = [name for name in depth_first(definition) if name in set(expected)]
+    assert ordered == expected
+
+
+def test_curation_runs_side_by_side_and_the_models_too(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    assert definition["StartAt"] == "Prepare"
+    assert states["Prepare"]["Next"] == "Curate"
+    curate = states["Curate"]
+    assert curate["Type"] == "Parallel"
+    assert [b["StartAt"] for b in curate["Branches"]] == [
+        state_name(graph.Step("curate", d)) for d in graph.curated_sources()
+    ]
+    assert curate["Next"] == "Models"
+    assert len(states["Models"]["Branches"]) == len(graph.MODELS)
+
+
+def test_prepare_checks_the_modes_and_makes_the_run_id(definition: dict[str, Any]) -> None:
+    prepare = definition["States"]["Prepare"]
+    payload = prepare["Parameters"]
+    assert payload["action"] == "prepare"
+    assert payload["run_id.$"] == "$$.Execution.Name"
+    assert payload["input.$"] == "$"
+    assert prepare["ResultPath"] == "$"
+
+
+def test_steps_of_a_model_run_only_in_their_modes(definition: dict[str, Any]) -> None:
+    states = states_by_name(definition)
+    for step in graph.steps():
+        if step.model is None:
+            continue
+        choice = states[f"Should{state_name(step)}"]
+        assert choice["Type"] == "Choice"
+        conditions = choice["Choices"][0]
+        wanted = conditions.get("Or", [conditions])
+        assert {c["StringEquals"] for c in wanted} == set(step.runs_when)
+        assert {c["Variable"] for c in wanted} == {f"$.modes.{step.model}"}
+        assert conditions["Next"] in (state_name(step), f"Current{pascal(step.target)}")
+        # A skipped step goes on to the state after it (or ends the branch).
+        skip = states[choice["Default"]]
+        assert skip["Type"] == "Pass" and choice["Default"] == f"Skip{state_name(step)}"
+        assert ("Next" in skip) != skip.get("End", False)
+
+
+def test_curation_and_derivation_are_synchronous_glue_runs(definition: dict[str, Any]) -> None:
+    states = states_by_name(definition)
+    for step in graph.steps():
+        if step.kind not in ("curate", "derive"):
+            continue
+        state = states[state_name(step)]
+        assert state["Resource"].endswith(":::glue:startJobRun.sync"), step.name
+        if step.kind == "curate":
+            assert state["Parameters"]["Arguments"] == {"--run-id.$": "$.run_id"}
+
+
+# --- guarded tasks ---------------------------------------------------------------------------
+
+
+def test_every_task_retries_transient_errors_and_alerts_before_failing(
+    definition: dict[str, Any],
+) -> None:
+    states = states_by_name(definition)
+    tasks = {n: s for n, s in states.items() if s["Type"] == "Task"}
+    assert len(tasks) > len(list(graph.steps()))
+    for name, task in tasks.items():
+        (retry, *_) = task["Retry"]
+        assert "States.ALL" not in retry["ErrorEquals"] and retry["JitterStrategy"] == "FULL"
+        assert retry["BackoffRate"] > 1, name
+        (catch,) = task["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"], name
+        if is_sns_publish(task):
+            # An alert that cannot be sent still ends the run.
+            assert states[catch["Next"]]["Type"] == "Fail", name
+            continue
+        path = path_from(states, catch["Next"])
+        assert is_sns_publish(path[0]), name
+        assert path[-1]["Type"] == "Fail", name
+        message = path[0]["Parameters"]["Message"]
+        assert message["step"] == name
+        assert message["error.$"] == "$.error.Error" and message["cause.$"] == "$.error.Cause"
+
+
+def test_failure_states_are_per_branch(definition: dict[str, Any]) -> None:
+    """States cannot be shared across Parallel branches: each step has its own."""
+    names = [name for name, _ in all_states(definition)]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("model", graph.MODELS)
+def test_a_failed_gate_alerts_and_fails_the_run_and_only_the_gate_promotes(
+    definition: dict[str, Any], model: str
+) -> None:
+    states = states_by_name(definition)
+    gate = states[f"Gate{pascal(model)}"]
+    assert gate["Parameters"]["action"] == "gate"
+    assert gate["Parameters"]["version.$"] == "$.training.version"
+    assert gate["Parameters"]["model_uri.$"] == "$.training.model_uri"
+    verdict = states[gate["Next"]]
+    assert verdict["Type"] == "Choice"
+    (rejected,) = verdict["Choices"]
+    assert rejected == {
+        "Variable": "$.gate.passed",
+        "BooleanEquals": False,
+        "Next": f"Notify{pascal(model)}GateFailed",
+    }
+    notify, fail = path_from(states, rejected["Next"])
+    assert is_sns_publish(notify)
+    assert notify["Parameters"]["Message"]["failures.$"] == "$.gate.failures"
+    assert fail == states[f"{pascal(model)}GateFailed"]
+    assert fail["Type"] == "Fail" and fail["Error"] == "QualityGateFailed"
+    passed = states[verdict["Default"]]
+    assert verdict["Default"] == f"{pascal(model)}GatePassed"
+    assert passed["Next"] == f"Should{state_name(graph.Step('score', model))}"
+
+
+# --- SageMaker -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", graph.MODELS)
+def test_training_runs_the_bundle_in_script_mode_with_the_settings_arguments(
+    definition: dict[str, Any], model: str
+) -> None:
+    job = states_by_name(definition)[f"Train{pascal(model)}"]
+    assert job["Resource"].endswith(":::sagemaker:createTrainingJob.sync")
+    parameters = job["Parameters"]
+    assert parameters["AlgorithmSpecification"]["TrainingImage"].endswith(
+        "/sagemaker-xgboost:3.2-0"
+    )
+    hyper = parameters["HyperParameters"]
+    assert hyper["sagemaker_program"] == "train.py"
+    assert hyper["sagemaker_submit_directory"] == TOKEN  # the bundle asset's S3 URL
+    assert hyper["sagemaker_region"] == DEV.region
+    arguments = continuity_arguments(DEV) if model == "continuity" else matching_arguments(DEV)
+    for flag, value in zip(arguments[::2], arguments[1::2], strict=True):
+        assert hyper[flag[2:]] == value
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+                for c in parameters["InputDataConfig"]}  # fmt: skip
+    if model == "continuity":
+        assert channels == {"train": f"s3://{TOKEN}/continuity_features/"}
+    else:
+        assert channels == {t: f"s3://{TOKEN}/{t}/" for t in
+                            ("interactions", "matching_exporters", "matching_buyers")}  # fmt: skip
+        assert hyper["train"] == "/opt/ml/input/data"
+        assert hyper["interactions-file"] == "interactions"
+    assert parameters["OutputDataConfig"]["S3OutputPath"] == f"s3://{TOKEN}/models/{model}/"
+    assert parameters["TrainingJobName.$"] == f"States.Format('{model}-{{}}', $.run_id)"
+    assert parameters["ResourceConfig"]["InstanceType"] == DEV.training_instance_type
+    assert parameters["ResourceConfig"]["VolumeSizeInGB"] == DEV.sagemaker_volume_gib
+    assert parameters["ResourceConfig"]["VolumeKmsKeyId"] == TOKEN
+    assert parameters["StoppingCondition"]["MaxRuntimeInSeconds"] == (
+        DEV.sagemaker_max_runtime_hours * 3600
+    )
+
+
+@pytest.mark.parametrize("model", graph.MODELS)
+def test_scoring_and_loading_are_processing_jobs_over_the_current_version(
+    definition: dict[str, Any], model: str
+) -> None:
+    states = states_by_name(definition)
+    current = states[f"Current{pascal(model)}"]
+    assert current["Parameters"]["action"] == "current"
+    assert current["Next"] == f"Score{pascal(model)}"
+    score = states[f"Score{pascal(model)}"]
+    load = states[f"Load{pascal(model)}"]
+    for job, script in ((score, "score.py"), (load, "load.py")):
+        assert job["Resource"] == PROCESSING_JOB_SYNC
+        app = job["Parameters"]["AppSpecification"]
+        assert app["ContainerEntrypoint"][:2] == ["bash", "-c"]
+        assert "--no-index --find-links wheels -r requirements.txt" in app["ContainerEntrypoint"][2]
+        assert app["ContainerEntrypoint"][3] == script
+        inputs = {i["InputName"]: i["S3Input"] for i in job["Parameters"]["ProcessingInputs"]}
+        assert inputs["code"]["LocalPath"] == "/opt/ml/processing/input/code"
+    score_arguments = score["Parameters"]["AppSpecification"]["ContainerArguments"]
+    assert score_arguments[:2] == ["--model-dir", "/opt/ml/processing/input/model"]
+    assert ("--score" in score_arguments) == (model == "continuity")
+    outputs = score["Parameters"]["ProcessingOutputConfig"]["Outputs"]
+    assert outputs[0]["S3Output"]["S3Uri.$"] == "$.current.scores_uri"
+    load_arguments = load["Parameters"]["AppSpecification"]["ContainerArguments.$"]
+    for fragment in ("'--model-version', $.current.version", "'--run-id', $.run_id",
+                     "'--environment', 'dev'", "'--continuity-table'"):  # fmt: skip
+        assert fragment in load_arguments
+
+
+# --- schedules, topics, logs -----------------------------------------------------------------
+
+
+def test_one_rule_per_schedule_with_its_modes_and_a_dead_letter_queue(
+    template: Template,
+) -> None:
+    rules = of_type(template, "AWS::Events::Rule")
+    assert len(rules) == len(DEV.pipeline_schedules)
+    by_cron = {r["Properties"]["ScheduleExpression"]: r["Properties"] for r in rules.values()}
+    queues = of_type(template, "AWS::SQS::Queue")
+    (queue_id,) = queues
+    for schedule in DEV.pipeline_schedules:
+        rule = by_cron[schedule.cron.expression()]
+        (target,) = rule["Targets"]
+        assert json.loads(target["Input"]) == {"modes": dict(schedule.modes)}
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    (queue,) = queues.values()
+    assert "KmsMasterKeyId" in queue["Properties"]
+
+
+def test_topics_are_encrypted_and_refuse_plain_http(template: Template) -> None:
+    topics = of_type(template, "AWS::SNS::Topic")
+    assert len(topics) == 2
+    for topic in topics.values():
+        assert "KmsMasterKeyId" in topic["Properties"]
+    policies = of_type(template, "AWS::SNS::TopicPolicy")
+    denied = [
+        s
+        for p in policies.values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(denied) == 2
+
+
+def test_outputs_name_the_topics_for_the_cli(template: Template) -> None:
+    outputs = template.to_json()["Outputs"]
+    expected = {
+        "RiskChangesTopicArn",
+        "PipelineAlertsTopicArn",
+        "PipelineStateMachineArn",
+        "XgboostImageUri",
+        "ContinuitySageMakerRoleArn",
+        "MatchingSourceBundleUri",
+    }
+    assert expected <= set(outputs)
+
+
+@pytest.mark.parametrize("settings", [DEV, PROD], ids=["dev", "prod"])
+def test_logging_tracing_and_timeout(
+    synthesised: SynthesisedApp, settings: EnvironmentSettings
+) -> None:
+    template = Template.from_stack(_stack(synthesised, settings))
+    (machine,) = of_type(template, "AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["StateMachineType"] == "STANDARD"
+    (destination,) = props["LoggingConfiguration"]["Destinations"]
+    log_group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    log_group = of_type(template, "AWS::Logs::LogGroup")[log_group_id]["Properties"]
+    assert "KmsKeyId" in log_group
+    assert log_group["RetentionInDays"] == settings.log_retention_days
+    assert props["DefinitionString"]  # the timeout is in the definition (below)
+
+
+def test_definition_timeout(definition: dict[str, Any]) -> None:
+    assert definition["TimeoutSeconds"] == DEV.pipeline_timeout_hours * 3600
+
+
+def test_the_synthesised_app_is_nag_clean(synthesised: SynthesisedApp) -> None:
+    """cdk-nag runs as a validation plugin over every stack, this one included."""
+    assert synthesised.error is None, str(synthesised.error)
+    report = json.loads((synthesised.outdir / "validation-report.json").read_text())
+    violations = [v for plugin in report["pluginReports"] for v in plugin["violations"]]
+    assert violations == []
