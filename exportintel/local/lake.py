@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from exportintel.etl.local_runner import Mirror, publish, pull
+from exportintel.etl.staging import Mirror, publish, pull
 from exportintel.resources import Resources
 
 

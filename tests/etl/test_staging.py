@@ -7,7 +7,7 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
-from exportintel.etl.local_runner import Mirror, publish, pull
+from exportintel.etl.staging import Mirror, publish, pull
 
 BUCKET = "lake"
 
