@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exportintel.continuity.derive import FEATURE_INPUTS
+from exportintel.glue_jobs import CONTINUITY_FEATURES
 from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
 from exportintel.local.sagemaker import JobFolders, run_job, script
@@ -32,7 +32,7 @@ def derive(lake: LocalLake, *, on_table: Callable[[dict[str, Any]], None] = prin
     from exportintel.continuity.derive import derive_export_status, derive_features
     from exportintel.etl.session import spark_session
 
-    curated = [t for t in FEATURE_INPUTS if t not in DERIVED]
+    curated = [t for t in CONTINUITY_FEATURES.reads if t not in DERIVED]
     paths = {table: str(lake.pull(table)) for table in curated}
     missing = [t for t in ("export_history", "exporters") if not has_data(Path(paths[t]))]
     if missing:

@@ -17,6 +17,8 @@ def test_the_load_job_imports_without_spark() -> None:
         "import exportintel.pipeline.load_job, exportintel.pipeline.load\n"
         "import exportintel.continuity.alerts, exportintel.continuity.index\n"
         "import exportintel.serving.load, exportintel.matching.scoring\n"
+        # The training arguments come from these (the CDK app and `train --on sagemaker`).
+        "import exportintel.continuity.local, exportintel.matching.local\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')]\n"
         "assert not loaded, loaded\n"
     )
