@@ -14,9 +14,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from exportintel.cloud.sagemaker_train import bundle_output_key, role_output_key
 from exportintel.settings import PROJECT, EnvironmentSettings
 from infra.derived_jobs import DerivedJobs
-from infra.etl import Etl, pascal
+from infra.etl import Etl
 from infra.pipeline import Pipeline
 from infra.serving_tables import ServingTables
 from infra.training import Training
@@ -100,11 +101,12 @@ class PipelineStack(Stack):
             "XgboostImageUri": (training.image_uri, "The SageMaker XGBoost framework image"),
         }
         for model, role in training.roles.items():
-            outputs[f"{pascal(model)}SageMakerRoleArn"] = (
+            # The keys `exportintel.cloud.sagemaker_train` reads back.
+            outputs[role_output_key(model)] = (
                 role.role_arn,
                 f"Execution role of the {model} SageMaker jobs",
             )
-            outputs[f"{pascal(model)}SourceBundleUri"] = (
+            outputs[bundle_output_key(model)] = (
                 training.bundles[model].s3_object_url,
                 f"sourcedir.tar.gz of the {model} jobs",
             )

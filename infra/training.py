@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct, IConstruct, IValidation
 
+from exportintel.cloud.sagemaker_train import xgboost_image_uri
 from exportintel.contracts import get_contract
 from exportintel.contracts.tables import curated_table
 from exportintel.pipeline.actions import RUNS_PREFIX
@@ -32,21 +33,8 @@ from infra.etl import pascal
 from infra.nag import acknowledge, wildcard_action, wildcard_resource
 from infra.serving_tables import ServingTables
 
-XGBOOST_VERSION = "3.2-0"
 # SageMaker names its jobs' log groups and metric namespaces after the job type.
 JOB_LOG_GROUPS = ("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs")
-# The account that publishes the SageMaker framework images in ap-northeast-2.
-_XGBOOST_ACCOUNTS = {"ap-northeast-2": "306986355934"}
-
-
-def xgboost_image_uri(region: str, version: str = XGBOOST_VERSION) -> str:
-    """The XGBoost framework image of `region`.
-
-    Stands in for `exportintel.cloud.sagemaker_train.xgboost_image_uri` until that lands.
-    """
-    if region not in _XGBOOST_ACCOUNTS:
-        raise KeyError(f"no SageMaker XGBoost image account known for {region}")
-    return f"{_XGBOOST_ACCOUNTS[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:{version}"
 
 
 @dataclass(frozen=True)
@@ -141,7 +129,8 @@ class Training(Construct):
             from infra.bundling import sagemaker_bundle
 
             bundles = {model: sagemaker_bundle(model) for model in MODELS}
-        self.image_uri = xgboost_image_uri(settings.region, XGBOOST_VERSION)
+        # The framework version the bundles' wheels are built for (3.2-0).
+        self.image_uri = xgboost_image_uri(settings.region)
         self.roles = {}
         self.bundles = {}
         for model in MODELS:

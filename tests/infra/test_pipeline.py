@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from exportintel.cloud.sagemaker_train import bundle_output_key, role_output_key
 from exportintel.continuity.local import training_arguments as continuity_arguments
 from exportintel.matching.local import training_arguments as matching_arguments
 from exportintel.pipeline import graph
@@ -326,8 +327,8 @@ def test_outputs_name_the_topics_for_the_cli(template: Template) -> None:
         "PipelineAlertsTopicArn",
         "PipelineStateMachineArn",
         "XgboostImageUri",
-        "ContinuitySageMakerRoleArn",
-        "MatchingSourceBundleUri",
+        role_output_key("continuity"),
+        bundle_output_key("matching"),
     }
     assert expected <= set(outputs)
 
