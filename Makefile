@@ -57,7 +57,7 @@ $(SM_PY):
 	$(SM_PIP) install pip==$(PIP_VERSION)
 
 $(SM_VENV)/.installed: pyproject.toml requirements-sagemaker.lock | $(SM_PY)
-	$(SM_PIP) install -c requirements-sagemaker.lock -e ".[sagemaker,spark]" pytest moto
+	$(SM_PIP) install -c requirements-sagemaker.lock -e ".[sagemaker]" pytest moto
 	@touch $@
 
 .PHONY: test-sagemaker lock-sagemaker
@@ -65,7 +65,7 @@ test-sagemaker: $(SM_VENV)/.installed ## Training on SageMaker through the SDK, 
 	$(SM_PY) -m pytest -p no:cacheprovider tests/sagemaker_sdk
 
 lock-sagemaker: $(SM_PY) ## Re-pin the SageMaker environment into requirements-sagemaker.lock
-	$(SM_PIP) install -e ".[sagemaker,spark]" pytest==9.2.0 moto==5.2.5
+	$(SM_PIP) install -e ".[sagemaker]" pytest==9.2.0 moto==5.2.5
 	$(SM_PIP) freeze --exclude-editable | grep -v '^-e ' > requirements-sagemaker.lock
 
 lint: $(VENV)/.full ## ruff check and format check
