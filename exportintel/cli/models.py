@@ -63,6 +63,10 @@ def _train(args: argparse.Namespace) -> int:
     from exportintel.pipeline.local import gate
     from exportintel.settings import LOCAL
 
+    if args.on == "sagemaker":
+        from exportintel.cli import remote
+
+        return remote.train_remote(args)
     module = _local_module(args.model)
     lake = _lake(args)
     try:
@@ -243,6 +247,14 @@ def register(commands: Any) -> None:
         command = commands.add_parser(name, help=text)
         command.add_argument("model", choices=models)
         command.add_argument("--workdir", help="local staging folder (default: .local/work)")
+        if name == "train":
+            from exportintel.cli import remote
+
+            command.add_argument(
+                "--on", choices=("local", "sagemaker"), default="local",
+                help="where the training job runs (sagemaker: pip install '.[sagemaker]')",
+            )  # fmt: skip
+            remote.add_arguments(command)
         if name in ("report", "evaluate"):
             command.add_argument("--out", help="results folder (default: under .local)")
         if name == "evaluate":
