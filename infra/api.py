@@ -36,7 +36,7 @@ from exportintel.serving.functions import (
     FunctionSpec,
     Route,
 )
-from exportintel.settings import EnvironmentSettings
+from exportintel.settings import PROJECT, EnvironmentSettings
 from infra.bundling import LambdaBundle, api_bundle
 from infra.nag import acknowledge
 from infra.removal import data_removal_policy
@@ -193,6 +193,10 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics are keyed by API name and stage: without the environment
+            # in the name, dev's and prod's figures would mix in a shared account. API names
+            # need not be unique, so this is no physical name that could clash.
+            rest_api_name=f"{PROJECT}-{settings.name}-api",
             description=f"Export Intelligence Platform ({settings.name}): matches, continuity, "
             "risk groups, live counters and clickstream intake",
             # Regional: the CloudFront distribution of the dashboard will sit in front of it;

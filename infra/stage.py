@@ -8,6 +8,7 @@ from aws_cdk import Environment, Stage
 from constructs import Construct
 
 from exportintel.settings import EnvironmentSettings
+from infra.operations_stack import OperationsStack
 from infra.pipeline_stack import PipelineStack
 from infra.platform_stack import PlatformStack
 from infra.serving_stack import ServingStack
@@ -19,6 +20,7 @@ class PlatformStage(Stage):
     platform: PlatformStack
     serving: ServingStack
     pipeline: PipelineStack
+    operations: OperationsStack
 
     def __init__(self, scope: Construct, id_: str, *, settings: EnvironmentSettings) -> None:
         super().__init__(
@@ -51,4 +53,12 @@ class PlatformStage(Stage):
             etl=self.platform.etl,
             derived_jobs=self.platform.derived_jobs,
             tables=self.serving.tables,
+        )
+        self.operations = OperationsStack(
+            self,
+            "Operations",
+            settings=settings,
+            platform=self.platform,
+            serving=self.serving,
+            state_machine=self.pipeline.pipeline.state_machine,
         )

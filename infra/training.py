@@ -95,8 +95,7 @@ class _AcknowledgeWhenResolved:
 
 def acknowledge_wildcard_resource(construct: IConstruct, arn: str, reason: str) -> None:
     """`acknowledge(construct, wildcard_resource(...), reason)` for an ARN that may come from
-    another stack: recorded now (as the app is built) and again in its synthesised form."""
-    acknowledge(construct, wildcard_resource(construct, arn), reason)
+    another stack, recorded in its synthesised form (the form cdk-nag checks)."""
     construct.node.add_validation(_AcknowledgeWhenResolved(construct, arn, reason))
 
 
