@@ -24,7 +24,6 @@ from exportintel.local.lake import LocalLake
 from exportintel.local.pump import Pump, PumpResult
 from exportintel.local.state import load_or_create_key
 from exportintel.matching import local as matching_local
-from exportintel.pipeline.gate import Verdict
 from exportintel.resources import Resources
 from tests.local.harness import RunningEmulation
 
@@ -49,8 +48,8 @@ class SmallLake:
     matching_inputs: dict[str, object] = field(default_factory=dict)
     matching_model: models.TrainedModel | None = None
     matching_scores: matching_local.ScoreRun | None = None
-    continuity_verdict: Verdict | None = None
-    matching_verdict: Verdict | None = None
+    continuity_verdict: dict[str, object] | None = None
+    matching_verdict: dict[str, object] | None = None
 
     @property
     def resources(self) -> Resources:

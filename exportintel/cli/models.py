@@ -85,10 +85,11 @@ def _train(args: argparse.Namespace) -> int:
     print(f"model {trained.version}: {trained.model_uri}")
     print(f"metrics: {trained.folders.model / 'metrics.json'}")
     verdict = gate(lake, trained, args.model, LOCAL)
-    print(verdict.render())
-    if not verdict.passed:
+    if not verdict["passed"]:
+        print(f"quality gate FAILED: {'; '.join(verdict['failures'])}", file=sys.stderr)
         print("the version serving before stays current", file=sys.stderr)
         return 1
+    print(f"quality gate passed: {trained.version} serves now")
     return 0
 
 

@@ -15,14 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from exportintel.models.jobenv import run_script
+from exportintel.pipeline.actions import risk_changes_key
 
 log = logging.getLogger("pipeline.load")
-RUNS_PREFIX = "pipeline-runs"
-
-
-def risk_changes_key(run_id: str) -> str:
-    """Where the load step leaves the risk group's changes for the alert step."""
-    return f"{RUNS_PREFIX}/{run_id}/risk-changes.json"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -26,10 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from exportintel.glue_jobs import DERIVED_JOBS
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.pipeline import gate as quality_gate
-from exportintel.pipeline import versions
+from exportintel.pipeline import actions, versions
 from exportintel.pipeline.graph import Mode, Step, parse_modes, steps
-from exportintel.pipeline.load_job import risk_changes_key
 from exportintel.settings import PROJECT, EnvironmentSettings
 
 if TYPE_CHECKING:
@@ -49,8 +47,8 @@ def risk_topic_name(settings: EnvironmentSettings) -> str:
 class GateFailed(RuntimeError):
     """The new version did not pass the quality gate: the previous one keeps serving."""
 
-    def __init__(self, verdict: quality_gate.Verdict) -> None:
-        super().__init__("; ".join(verdict.failures))
+    def __init__(self, verdict: Mapping[str, Any]) -> None:
+        super().__init__("; ".join(verdict["failures"]))
         self.verdict = verdict
 
 
@@ -188,9 +186,9 @@ class LocalPipeline:
 
     def _gate(self, model: str, run: PipelineRun) -> str:
         verdict = gate(self.lake, self.trained[model], model, self.settings)
-        if not verdict.passed:
+        if not verdict["passed"]:
             raise GateFailed(verdict)
-        return f"passed; {verdict.version} serves now"
+        return f"passed; {verdict['version']} serves now"
 
     def _score(self, model: str, run: PipelineRun) -> str:
         scored = _model_module(model).score(self.lake, self.settings)
@@ -207,21 +205,23 @@ class LocalPipeline:
         scores = scored.folders.output_data
         if model == "continuity":
             result = load.load_continuity(self.lake, tables, scores, scored.version)
-            self._put(risk_changes_key(run.run_id), to_json(result.risk_changes, run_id=run.run_id))
+            changes = to_json(result.risk_changes, run_id=run.run_id)
+            self._put(actions.risk_changes_key(run.run_id), changes)
         else:
             result = load.load_matching(self.lake, tables, scores, scored.version, self.settings)
         return result.render()
 
     def _alert(self, model: str, run: PipelineRun) -> str:
-        from exportintel.continuity.alerts import publish_changes, report_from_json
-
-        report = report_from_json(self._get(risk_changes_key(run.run_id)))
-        if not report.changes:
-            return report.render()
         sns = self.aws.client("sns")
         topic = sns.create_topic(Name=risk_topic_name(self.settings))["TopicArn"]
-        sent = publish_changes(sns, topic, report.changes)
-        return f"{report.render()}: {sent.render()}"
+        sent = actions.alert(
+            self.aws.client("s3"),
+            sns,
+            bucket=self.aws.resources.artifacts_bucket,
+            topic_arn=topic,
+            run_id=run.run_id,
+        )
+        return f"{sent['changes']} risk-group changes, {sent['sent']} published to {topic}"
 
     # --- alerts and artifacts ------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class LocalPipeline:
             "cause": _reason(error),
         }
         if isinstance(error, GateFailed):
-            message["verdict"] = error.verdict.to_dict()
+            message["verdict"] = dict(error.verdict)
         sns = self.aws.client("sns")
         topic = sns.create_topic(Name=alerts_topic_name(self.settings))["TopicArn"]
         sns.publish(
@@ -249,26 +249,22 @@ class LocalPipeline:
             Bucket=self.aws.resources.artifacts_bucket, Key=key, Body=body.encode("utf-8")
         )
 
-    def _get(self, key: str) -> str:
-        s3 = self.aws.client("s3")
-        body = s3.get_object(Bucket=self.aws.resources.artifacts_bucket, Key=key)["Body"]
-        text: str = body.read().decode("utf-8")
-        return text
-
 
 def gate(
     lake: LocalLake, trained: Any, model: str, settings: EnvironmentSettings
-) -> quality_gate.Verdict:
-    """Judge a freshly trained version; record the verdict beside it, promote it on a pass."""
+) -> dict[str, Any]:
+    """The state machine's gate (`actions.gate`) on a freshly trained version: its verdict is
+    recorded beside it, and it becomes current only on a pass."""
     import boto3
 
-    verdict = quality_gate.judge(model, trained.metrics, settings)
-    s3, bucket = boto3.client("s3"), lake.resources.artifacts_bucket
-    versions.record_verdict(s3, bucket, model, trained.version, verdict.to_dict())
-    if verdict.passed:
-        uri = trained.model_uri
-        versions.promote(s3, bucket, model, trained.version, uri, reason="gate passed")
-    return verdict
+    return actions.gate(
+        boto3.client("s3"),
+        bucket=lake.resources.artifacts_bucket,
+        settings=settings,
+        model=model,
+        version=trained.version,
+        model_uri=trained.model_uri,
+    )
 
 
 def _model_module(model: str) -> Any:
@@ -292,7 +288,7 @@ def _summary_text(summary: Mapping[str, Any], tables: tuple[str, ...]) -> str:
 
 
 def _reason(error: BaseException) -> str:
-    if isinstance(error, (GateFailed, NotReady, versions.NoVersion)):
+    if isinstance(error, (GateFailed, NotReady, versions.NoVersion, actions.AlertsNotSent)):
         return str(error)
     text = str(error).strip() or type(error).__name__
     if not isinstance(error, RuntimeError):
