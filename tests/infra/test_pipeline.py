@@ -16,7 +16,7 @@ from exportintel.matching.local import training_arguments as matching_arguments
 from exportintel.pipeline import graph
 from exportintel.settings import DEV, PROD, EnvironmentSettings
 from infra.etl import pascal
-from infra.pipeline import state_name
+from infra.pipeline_graph import state_name
 from infra.pipeline_stack import PipelineStack
 from infra.pipeline_tasks import PROCESSING_JOB_SYNC
 from infra.stage import PlatformStage
