@@ -1,4 +1,4 @@
-"""`exportintel derive | train | score <model>`, `report continuity`, `evaluate matching`: the
+"""`exportintel derive | train | score <model>`, `report [continuity]`, `evaluate matching`: the
 model steps on the local lake."""
 
 from __future__ import annotations
@@ -187,18 +187,28 @@ def render_scoring(version: str, summary: dict[str, Any]) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from exportintel.continuity.local import report
+    """`report continuity`: the continuity report; `report` alone: the analyst report of the
+    latest run (reconciliation, quarantine, matching evaluation, continuity)."""
     from exportintel.local.lake import NotReady
     from exportintel.settings import LOCAL
 
-    out = Path(args.out) if args.out else target.state_dir() / "reports" / args.model
+    name = args.model or "analyst"
+    out = Path(args.out) if args.out else target.state_dir() / "reports" / name
     try:
-        path = report(_lake(args), LOCAL, out)
+        if args.model is None:
+            from exportintel.reports.analyst import write_analyst_report
+
+            path = write_analyst_report(_lake(args), LOCAL, out)
+        else:
+            from exportintel.continuity.local import report
+
+            path = report(_lake(args), LOCAL, out)
     except (NotReady, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
     print(f"report: {path}")
-    print("table continuity_group_profile: the risk group against continuing firms per year")
+    if args.model is not None:
+        print("table continuity_group_profile: the risk group against continuing firms per year")
     return 0
 
 
@@ -240,13 +250,16 @@ def register(commands: Any) -> None:
         ("train", _train, "train a model on the local lake (the SageMaker script)", MODELS),
         ("score", _score, "score with the current model into the lake (the SageMaker script)",
          MODELS),
-        ("report", _report, "the group analysis and HTML report of the current scores",
-         ("continuity",)),
+        ("report", _report, "the analyst report of the latest run, or (continuity) the group "
+         "analysis and HTML report of the current scores", ("continuity",)),
         ("evaluate", _evaluate, "held-out evaluation over generated worlds against baselines",
          ("matching",)),
     ):  # fmt: skip
         command = commands.add_parser(name, help=text)
-        command.add_argument("model", choices=models)
+        if name == "report":  # no model: the analyst report of every part
+            command.add_argument("model", choices=models, nargs="?")
+        else:
+            command.add_argument("model", choices=models)
         command.add_argument("--workdir", help="local staging folder (default: .local/work)")
         if name == "train":
             from exportintel.cli import remote
