@@ -6,8 +6,9 @@ version's `scores/` prefix) and on the emulation (`exportintel.pipeline.local`),
 S3 lake through `LocalLake` (a table is replaced whole: pulled, rewritten, published).
 
 - continuity: `index.parquet` joined to the features it was scored from becomes the
-  `continuity_index` table; its rows of the newest version fill the continuity table. The
-  risk group's changes against the index that served before are returned for the alert step.
+  `continuity_index` table; its rows of the newest version fill the continuity table, with the
+  risk group's profile against continuing firms per year (from the same features). The risk
+  group's changes against the index that served before are returned for the alert step.
 - matching: the stored lists of both directions become the `recommendations` table; the firm
   profiles, the explained part of each list and the cold-start lists fill the serving tables.
 """
@@ -92,16 +93,21 @@ def load_continuity(
     lake: LocalLake, tables: Mapping[str, Any], scores: Path, version: str
 ) -> LoadResult:
     from exportintel.continuity.alerts import compare
+    from exportintel.continuity.groups import group_profile
+    from exportintel.models.tabular import read_features
     from exportintel.serving.load import load_continuity_serving
 
     index, previous = publish_index(lake, scores)
     exporters, buyers = _firms(lake)
+    # Before the serving tables are written: features that miss scored rows fail the step here.
+    profile = group_profile(read_features(lake.pull("continuity_features")), index)
     serving = load_continuity_serving(
         tables,
         exporters=exporters,
         buyers=buyers,
         continuity_index=index,
         export_status=_read(lake, "export_status"),
+        group_profile=profile,
     )
     names = dict(zip(exporters["firm_id"], exporters["firm_name"], strict=True))
     changes = compare(previous, index.assign(name=index["firm_id"].map(names)))

@@ -1,14 +1,16 @@
 """Continuity as staff read it: one firm's index over the years, and the risk group by page.
 
-The continuity table holds one item per firm-year (the latest scoring of each year) and a
-`_meta` item naming the latest scored year. Risk-group rows also carry `risk_year` and
-`risk_order` (the index, zero-padded, then the firm id), the keys of the sparse `risk_group`
-index, so a page of the risk group is one query in order of risk, most at risk first.
+The continuity table holds one item per firm-year (the latest scoring of each year), a
+`_meta` item naming the latest scored year and, per year, a `_profile` item: the risk group
+against continuing firms (the `continuity_group_profile` rows of that year). Risk-group rows
+also carry `risk_year` and `risk_order` (the index, zero-padded, then the firm id), the keys of
+the sparse `risk_group` index, so a page of the risk group is one query in order of risk, most
+at risk first.
 
 Pages: the cursor is the index's last evaluated key, base64url JSON, checked on the way back
 in (right keys and types, same year), so a tampered or stale cursor is a 400, not a scan from
-somewhere else. HS chapter and region filters are applied by DynamoDB as it reads, and a page
-keeps reading until it has `limit` rows or the group ends.
+somewhere else. HS chapter, region and size-band filters are applied by DynamoDB as it reads,
+and a page keeps reading until it has `limit` rows or the group ends.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from exportintel.serving.api import BadRequest, NotFound
 from exportintel.serving.store import plain
 
 META_ID = "_meta"
+PROFILE_ID = "_profile"
+RESERVED_IDS = (META_ID, PROFILE_ID)
 RISK_INDEX = "risk_group"
 MAX_PAGE = 500
 _CURSOR_KEYS = {"firm_id": str, "year": int, "risk_year": int, "risk_order": str}
@@ -74,7 +78,7 @@ def firm_continuity(table: Any, firm_id: str, *, language: str) -> dict[str, Any
         if "LastEvaluatedKey" not in page:
             break
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if firm_id == META_ID or not items:
+    if firm_id in RESERVED_IDS or not items:
         raise NotFound(f"no continuity index for firm {firm_id!r}")
     latest = items[0]
     return {
@@ -127,6 +131,7 @@ def risk_group(
     limit: int,
     cursor: str | None,
     language: str,
+    size_band: str | None = None,
 ) -> dict[str, Any]:
     """One page of the risk group of `year` (the latest by default), most at risk first."""
     if not 1 <= limit <= MAX_PAGE:
@@ -141,6 +146,8 @@ def risk_group(
         filters.append(Attr("hs_chapter").eq(hs_chapter))
     if region:
         filters.append(Attr("region").eq(region))
+    if size_band:
+        filters.append(Attr("size_band").eq(size_band))
     if filters:
         condition = filters[0]
         for other in filters[1:]:
@@ -170,11 +177,22 @@ def risk_group(
     ]
     return {
         "year": year,
-        "filters": {"hs_chapter": hs_chapter, "region": region},
+        "filters": {"hs_chapter": hs_chapter, "region": region, "size_band": size_band},
         "count": len(firms),
         "firms": firms,
         "next_cursor": encode_cursor(next_key) if next_key else None,
     }
+
+
+def group_profile(table: Any, *, year: int | None) -> dict[str, Any]:
+    """`GET /risk-group/profile`: the risk group against continuing firms in `year` (the
+    latest by default), one row per group and variable."""
+    year = latest_year(table) if year is None else year
+    item = table.get_item(Key={"firm_id": PROFILE_ID, "year": year}).get("Item")
+    if item is None:
+        raise NotFound(f"no risk-group profile for {year}")
+    profile = plain(item)
+    return {"year": year, "model_version": profile.get("model_version"), "rows": profile["rows"]}
 
 
 def _cell(value: Any) -> str:

@@ -75,8 +75,9 @@ class FunctionSpec:
 
 MATCHING = FunctionSpec(
     unit="matching",
-    description="Matches in both directions, saves, dismissals and post-meeting feedback",
+    description="Firm search, matches in both directions, saves, dismissals and feedback",
     routes=(
+        Route("GET", "/firms/search", (READ,), "Find firms by id or name"),
         Route("GET", "/exporters/{exporter_id}/matches", (READ,), "Buyers for an exporter"),
         Route("GET", "/buyers/{buyer_id}/matches", (READ,), "Exporters for a buyer"),
         Route("POST", "/matches/{exporter_id}/{buyer_id}/save", (WRITE,), "Save a match"),
@@ -89,10 +90,11 @@ MATCHING = FunctionSpec(
 )
 CONTINUITY_API = FunctionSpec(
     unit="continuity",
-    description="A firm's continuity index and history; the paginated risk group",
+    description="A firm's continuity index and history; the risk group and its profile",
     routes=(
         Route("GET", "/firms/{firm_id}/continuity", (READ,), "A firm's continuity index"),
         Route("GET", "/risk-group", (READ,), "The risk group, filtered and paginated"),
+        Route("GET", "/risk-group/profile", (READ,), "The risk group against continuing firms"),
     ),
     reads=(CONTINUITY, FIRMS),
 )

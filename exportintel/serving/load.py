@@ -1,5 +1,6 @@
-"""Loading the serving tables from the lake: firm profiles, stored match lists, cold-start lists
-and the continuity index, from the curated and derived tables of one model version.
+"""Loading the serving tables from the lake: firm profiles, stored match lists, cold-start lists,
+the continuity index and the risk group's profile, from the curated and derived tables of one
+model version.
 
 The pipeline's load step (and `exportintel serve` locally) calls `load_serving` with the tables
 read from the curated zone. Match lists keep the explained part of each stored list (the first
@@ -19,11 +20,15 @@ from typing import Any
 
 import pandas as pd
 
-from exportintel.serving.continuity import META_ID, risk_order
+from exportintel.serving.api import to_json
+from exportintel.serving.continuity import META_ID, PROFILE_ID, risk_order
 from exportintel.serving.matches import cold_list_id, list_id
+from exportintel.serving.search import search_keys
 from exportintel.serving.store import number
 from exportintel.settings import LOCAL, EnvironmentSettings
 
+# DynamoDB refuses items over 400 KB; a year's profile is about 60 rows of 250 bytes.
+MAX_ITEM_BYTES = 350_000
 QUERY_ID = {"buyers_for_exporter": "exporter_id", "exporters_for_buyer": "buyer_id"}
 MATCH_ID = {"buyers_for_exporter": "buyer_id", "exporters_for_buyer": "exporter_id"}
 
@@ -43,7 +48,7 @@ def _chapters(codes: Any) -> list[str]:
 
 
 def firm_items(exporters: pd.DataFrame, buyers: pd.DataFrame) -> list[dict[str, Any]]:
-    """Profiles of every exporter and buyer: what the API checks and shows."""
+    """Profiles of every exporter and buyer: what the API checks, shows and searches."""
     items: list[dict[str, Any]] = []
     for row in exporters.itertuples(index=False):
         items.append(
@@ -66,7 +71,13 @@ def firm_items(exporters: pd.DataFrame, buyers: pd.DataFrame) -> list[dict[str, 
                 "bad_credit": bool(row.bad_credit),
             }
         )
-    return [{k: v for k, v in item.items() if v is not None} for item in items]
+    return [
+        {
+            **{k: v for k, v in item.items() if v is not None},
+            **search_keys(item["name"], item["firm_id"]),
+        }
+        for item in items
+    ]
 
 
 def _texts(value: Any) -> list[str]:
@@ -186,6 +197,42 @@ def continuity_items(
     return items
 
 
+def _profile_value(value: Any) -> Any:
+    """A statistic as DynamoDB takes it: unknown (None, NaN) as null, numbers as Decimals."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return number(value)
+    if hasattr(value, "item"):  # a numpy scalar
+        return _profile_value(value.item())
+    return str(value)
+
+
+def profile_items(profile: pd.DataFrame) -> list[dict[str, Any]]:
+    """One `_profile` item per year of the newest model version: the `continuity_group_profile`
+    rows of that year (without the year and version, which the item carries)."""
+    version = latest_version(profile)
+    rows = profile[profile["model_version"].astype(str) == version]
+    items = []
+    for year, part in rows.groupby("year", sort=True):
+        item = {
+            "firm_id": PROFILE_ID,
+            "year": int(year),
+            "model_version": version,
+            "rows": [
+                {k: _profile_value(v) for k, v in row.items() if k not in ("year", "model_version")}
+                for row in part.to_dict("records")
+            ],
+        }
+        size = len(to_json(item).encode("utf-8"))
+        if size > MAX_ITEM_BYTES:
+            raise ValueError(f"the group profile of {year} is {size:,} bytes: too big for an item")
+        items.append(item)
+    return items
+
+
 def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and value != value
 
@@ -226,13 +273,18 @@ def load_continuity_serving(
     buyers: pd.DataFrame,
     continuity_index: pd.DataFrame | None,
     export_status: pd.DataFrame | None = None,
+    group_profile: pd.DataFrame | None = None,
 ) -> LoadSummary:
-    """The continuity index's rows of its newest version (with the firms' names)."""
+    """The continuity index's rows of its newest version (with the firms' names), and the
+    risk group's profile per year (`continuity_group_profile` rows) when given."""
     summary = LoadSummary()
     if continuity_index is not None and not continuity_index.empty:
         names = {str(f["firm_id"]): str(f.get("name", "")) for f in firm_items(exporters, buyers)}
         items = continuity_items(continuity_index, export_status, names)
         summary.counts["continuity rows"] = write_items(tables["continuity"], items)
+    if group_profile is not None and not group_profile.empty:
+        profiles = profile_items(group_profile)
+        summary.counts["group profiles"] = write_items(tables["continuity"], profiles)
     return summary
 
 
@@ -244,6 +296,7 @@ def load_serving(
     recommendations: pd.DataFrame | None,
     continuity_index: pd.DataFrame | None,
     export_status: pd.DataFrame | None = None,
+    group_profile: pd.DataFrame | None = None,
     settings: EnvironmentSettings = LOCAL,
 ) -> LoadSummary:
     """Write the serving tables (`tables`: role -> boto3 Table) from the lake's tables."""
@@ -260,6 +313,7 @@ def load_serving(
         buyers=buyers,
         continuity_index=continuity_index,
         export_status=export_status,
+        group_profile=group_profile,
     )
     summary.counts.update(continuity.counts)
     return summary

@@ -10,12 +10,17 @@ Access patterns:
   stored list of one firm in one direction (`list_id = "<direction>#<firm id>"`); cold-start
   lists per HS chapter share the table (`list_id = "cold#<direction>#<hs2>"`).
 - firms: the profile of every exporter and buyer (name, kind, HS chapters, country or region,
-  bad-credit flag): unknown-id checks, the live bad-credit filter, cold-start chapters.
+  bad-credit flag): unknown-id checks, the live bad-credit filter, cold-start chapters. The
+  `name_search` index answers `GET /firms/search` (exportintel.serving.search): partition
+  `name_prefix`, the first character of the folded name; sort `name_key`, the folded name,
+  "#" and the firm id, so a name prefix is one `begins_with` query in name order.
 - pair_actions: saves and dismissals of a pair (`exporter_id`, `buyer_id`); the `by_buyer`
   index answers the buyers' direction.
 - continuity: one item per firm-year (`firm_id`, `year` as a number), the latest first; the
   sparse `risk_group` index holds only risk-group rows, keyed by year and sorted by index
-  (lowest, most at risk, first).
+  (lowest, most at risk, first). Reserved firm ids hold what is not a firm's: `_meta` (year 0)
+  names the latest scored year, `_profile` (one item per year) the risk group's profile
+  against continuing firms.
 - counters: the live counters, one table, items told apart by key prefixes
   (exportintel.serving.counters): per item all-time and per Seoul day, per user and category,
   per user the items dealt with, per event id the idempotency marker. The `board` index ranks
@@ -73,6 +78,9 @@ FIRMS = TableSpec(
     role="firms",
     description="Exporter and buyer profiles: names, HS chapters, bad-credit flag",
     partition_key=Key("firm_id"),
+    # One character per partition so a one-character query stays one query; staff search
+    # traffic is far below a partition's throughput.
+    indexes=(IndexSpec("name_search", Key("name_prefix"), Key("name_key")),),
 )
 PAIR_ACTIONS = TableSpec(
     role="pair_actions",

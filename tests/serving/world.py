@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from moto import mock_aws
 
+from exportintel.continuity.groups import FEATURES, FLAG_FEATURES, group_profile
 from exportintel.serving.functions import ENVIRONMENT_ENV, KEY_SECRET_ENV, STREAM_ENV
 from exportintel.serving.load import load_serving
 from exportintel.serving.provision import create_table
@@ -112,7 +113,7 @@ def continuity_index() -> pd.DataFrame:
                     "model_version": VERSION,
                     "region": {"EXP000001": "Seoul", "EXP000002": "Busan"}.get(firm, "Gyeonggi"),
                     "hs_chapter": {"EXP000002": "19"}.get(firm, "85"),
-                    "size_band": "small",
+                    "size_band": {"EXP000003": "medium"}.get(firm, "small"),
                     "label": None,
                     "risk_factors": ["exhibitions"] if value < 0.75 else [],
                     "risk_factors_en": ["Few trade fairs attended"] if value < 0.75 else [],
@@ -120,6 +121,23 @@ def continuity_index() -> pd.DataFrame:
                     "top_factor_contribution": -0.4,
                 }
             )
+    return pd.DataFrame(rows)
+
+
+def continuity_features() -> pd.DataFrame:
+    """The feature rows the index was scored from: made-up values, flags as 0/1, one unknown."""
+    rows = []
+    for position, (firm, year) in enumerate(
+        (f, y) for y in (2023, 2024) for f in ("EXP000001", "EXP000002", "EXP000003")
+    ):
+        row: dict[str, Any] = {"firm_id": firm, "year": year}
+        for number, name in enumerate(FEATURES):
+            if name in FLAG_FEATURES:
+                row[name] = float((position + number) % 2)
+            else:
+                row[name] = float(position * 10 + number)
+        rows.append(row)
+    rows[0]["exhibitions"] = None
     return pd.DataFrame(rows)
 
 
@@ -178,5 +196,6 @@ def serving_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             recommendations=recommendations(),
             continuity_index=continuity_index(),
             export_status=export_status(),
+            group_profile=group_profile(continuity_features(), continuity_index()),
         )
         yield World(tables, kinesis)

@@ -1,5 +1,6 @@
 """Continuity API: a firm's export continuity index and history, the risk group by page (JSON,
-or CSV for officers). Thin routes over `exportintel.serving.continuity`."""
+or CSV for officers) and its profile against continuing firms. Thin routes over
+`exportintel.serving.continuity`."""
 
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from exportintel.contracts.continuity import SIZE_BANDS
 from exportintel.contracts.datasets import KOREAN_REGIONS
 from exportintel.serving import continuity
 from exportintel.serving.api import json_response, language, make_app, resolve
@@ -29,6 +31,7 @@ Chapter = Annotated[
     str | None, Query(pattern=r"^(0[1-9]|[1-8]\d|9[0-7])$", description="HS chapter, 2 digits")
 ]
 Region = Annotated[Literal[KOREAN_REGIONS] | None, Query(description="Head-office region")]  # type: ignore[valid-type]
+SizeBand = Annotated[Literal[SIZE_BANDS] | None, Query(description="Firm size band")]  # type: ignore[valid-type]
 Limit = Annotated[int, Query(ge=1, le=continuity.MAX_PAGE, description="Firms per page")]
 Cursor = Annotated[
     str | None,
@@ -53,6 +56,7 @@ def risk_group(
     year: Year = None,
     hs_chapter: Chapter = None,
     region: Region = None,
+    size_band: SizeBand = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     format: Format = "json",
@@ -62,6 +66,7 @@ def risk_group(
         year=year,
         hs_chapter=hs_chapter,
         region=region,
+        size_band=size_band,
         limit=limit,
         cursor=cursor,
         language=_language(),
@@ -77,6 +82,12 @@ def risk_group(
             },
         )
     return json_response(200, page)
+
+
+@app.get("/risk-group/profile", summary="The risk group against continuing firms")
+@tracer.capture_method
+def risk_group_profile(year: Year = None) -> dict[str, Any]:
+    return continuity.group_profile(table(CONTINUITY), year=year)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,7 +1,9 @@
-"""Matching API: matches in both directions, saves, dismissals and post-meeting feedback.
+"""Matching API: firm search, matches in both directions, saves, dismissals and post-meeting
+feedback.
 
-Thin routes over `exportintel.serving.matches`; saves, dismissals and ratings also become web
-events on the clickstream, so they reach the lake and the live counters like any other.
+Thin routes over `exportintel.serving.matches` and `exportintel.serving.search`; saves,
+dismissals and ratings also become web events on the clickstream, so they reach the lake and
+the live counters like any other.
 """
 
 import datetime as dt
@@ -19,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from exportintel.ingest.delivery import kinesis_put
 from exportintel.serving import matches as matching
+from exportintel.serving import search as firm_search
 from exportintel.serving.api import caller, language, make_app, resolve
 from exportintel.serving.functions import METRICS_NAMESPACE, STREAM_ENV
 from exportintel.serving.intake import api_event, send_events
@@ -39,6 +42,17 @@ Explore = Annotated[
     Query(ge=0.0, le=1.0, description="Fair exploration: 0 = the plain top, 1 = by score"),
 ]
 Seed = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="Repeat a draw")]
+SearchText = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="A firm id, or the beginning of its name (Korean or romanised)",
+    ),
+]
+SearchLimit = Annotated[
+    int, Query(ge=1, le=firm_search.MAX_RESULTS, description="How many firms at most")
+]
 
 
 class Feedback(BaseModel):
@@ -68,6 +82,12 @@ def _list(direction: matching.Direction, firm_id: str, k: int, explore: float, s
     )
     metrics.add_metric(name=f"{result['source']}_lists", unit=MetricUnit.Count, value=1)
     return result
+
+
+@app.get("/firms/search", summary="Find firms by id or name")
+@tracer.capture_method
+def search_firms(q: SearchText, limit: SearchLimit = firm_search.DEFAULT_RESULTS) -> dict[str, Any]:
+    return firm_search.search(table(FIRMS), q, limit=limit)
 
 
 @app.get("/exporters/<exporter_id>/matches", summary="Buyers for an exporter")
