@@ -19,12 +19,12 @@ from exportintel.serving.functions import METRICS_NAMESPACE
 from exportintel.serving.tables import TABLES
 from exportintel.settings import DEFAULT_REGION, DEV, PROJECT
 from infra.application import cdk_json_context
-from infra.monitoring import (
-    API_P99_LATENCY_MS,
+from infra.monitoring_data import (
     FRESHNESS_BOUND_FACTOR,
     QUARANTINE_MIN_RECORDS,
     QUARANTINE_SHARE_PERCENT,
 )
+from infra.monitoring_serving import API_P99_LATENCY_MS
 from infra.operations_stack import OperationsStack
 from infra.platform_stack import PlatformStack
 from infra.serving_stack import ServingStack
