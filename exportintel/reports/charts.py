@@ -59,14 +59,15 @@ def draw_reconciliation(runs: pd.DataFrame, path: Path) -> None:
     ax.set(xlim=(0, 125), xlabel="Share of the records read (%)")
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_title("Latest ETL run per dataset: read = written + quarantined + duplicates")
-    ax.legend(loc="lower right", fontsize=8)
+    # Under the axis: beside the bars it would hide the counts.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=8)
     _save(figure, path)
 
 
 def draw_quarantine(reasons: pd.DataFrame, path: Path) -> None:
     """The most frequent (dataset, reason code) pairs of the latest runs, one colour a dataset."""
     top = reasons.head(REASONS_CHARTED)
-    figure = Figure(figsize=(9.0, 0.35 * max(len(top), 4) + 1.5))
+    figure = Figure(figsize=(9.0, 0.35 * max(len(top), 6) + 1.5))
     if len(top) == 0:
         _empty(figure, "No record quarantined by the latest ETL runs", path)
         return
