@@ -55,6 +55,16 @@ class StaffSignIn(Construct):
         """The host name of the hosted sign-in (`<prefix>.auth.<region>.amazoncognito.com`)."""
         return f"{self.domain.domain_name}.auth.{Stack.of(self).region}.amazoncognito.com"
 
+    def add_staff_redirects(self, *, callback_url: str, logout_url: str) -> None:
+        """Let Cognito send staff back to one more address of the dashboard (tokens are fine).
+
+        For the CloudFront distribution, built after this unit (its security headers name the
+        sign-in domain): its address joins the settings' callback and logout URLs.
+        """
+        cfn_client = cast(cognito.CfnUserPoolClient, self.staff_client.node.default_child)
+        cfn_client.callback_ur_ls = [*(cfn_client.callback_ur_ls or []), callback_url]
+        cfn_client.logout_ur_ls = [*(cfn_client.logout_ur_ls or []), logout_url]
+
     def _user_pool(self) -> None:
         settings = self.settings
         removal = data_removal_policy(settings)
