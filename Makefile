@@ -33,14 +33,29 @@ $(VENV)/.full: pyproject.toml requirements.lock | $(PY)
 	$(PIP) install -c requirements.lock -e ".[spark,local,ml,infra,dev]"
 	@touch $@ $(VENV)/.runtime
 
-node_modules/.bin/cdk: package.json package-lock.json
+# The CDK CLI and the dashboard's chart library (copied into the site by exportintel.web.site).
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $@
 
-demo: $(VENV)/.runtime ## The whole pipeline on the local emulation, narrated (SERVE=1: then serve the API)
+node_modules/.bin/cdk: node_modules/.installed
+
+# Debian's chromium for the browser tests (Playwright cannot download a browser here).
+# Installed once; apt-get update only when the package lists do not know it yet.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	@$(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	  || { $(SUDO) apt-get update -qq >/dev/null \
+	       && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+.PHONY: chromium
+chromium: $(CHROMIUM) ## Install Debian's chromium for the browser tests (once)
+
+demo: $(VENV)/.runtime node_modules/.installed ## The whole pipeline on the local emulation, narrated (SERVE=1: then serve the API)
 	$(VENV)/bin/exportintel demo --scale $(SCALE) --seed $(SEED) --data $(DATA) $(if $(SERVE),--serve)
 
-test: $(VENV)/.full ## Run the whole test suite (unit, infra, end to end), then the SageMaker SDK's
+test: $(VENV)/.full node_modules/.installed $(CHROMIUM) ## Run the whole test suite (unit, infra, end to end), then the SageMaker SDK's
 	$(PY) -m pytest
 	$(MAKE) test-sagemaker
 

@@ -10,6 +10,11 @@ Gateway from, and handlers are loaded from `lambdas/api/<unit>/handler.py` as th
 runtime loads them. A handler serves one request at a time (a Lambda instance does too: the
 Powertools resolver keeps the current event in module state). `/openapi.json` is the OpenAPI
 document generated from the handlers' routes and models, and needs no token.
+
+With a built site (`exportintel.web.site.build_site`) the same server is the dashboard's
+origin, as CloudFront is in AWS: the static files at `/` (with the security headers CloudFront
+adds there), `/config.json` naming the development token (the server binds loopback only), and
+the API under `/api/...` as well as at the root.
 """
 
 from __future__ import annotations
@@ -31,13 +36,41 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from exportintel.serving.functions import API_FUNCTIONS, SCOPES, FunctionSpec, Route
 
 LOCAL_SUBJECT = "local-developer"
 MAX_BODY_BYTES = 10 * 1024**2  # API Gateway's payload limit
 OPENAPI_PATH = "/openapi.json"
+API_PREFIX = "/api"  # the dashboard's apiBase: CloudFront routes /api/* to API Gateway in AWS
+CONFIG_PATH = "/config.json"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".woff2": "font/woff2",
+}
+# What CloudFront's response headers policy sets on the site in AWS: scripts and styles from
+# the site alone (no inline script), no framing, no sniffing, no referrer to other origins.
+SITE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-cache",
+}
 _PARAMETER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -218,10 +251,18 @@ class LocalApi(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], token: str, *, log_requests: bool = True) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        token: str,
+        *,
+        log_requests: bool = True,
+        site: Path | None = None,
+    ) -> None:
         super().__init__(address, _RequestHandler)
         self.token = token
         self.log_requests = log_requests
+        self.site = site.resolve() if site is not None else None
         # Powertools warns when a refused request recorded no metric: expected, not news.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self.locks = {f.unit: threading.Lock() for f in API_FUNCTIONS}
@@ -283,6 +324,42 @@ class _RequestHandler(BaseHTTPRequestHandler):
         extra = {"WWW-Authenticate": "Bearer"} if status == HTTPStatus.UNAUTHORIZED else {}
         self._reply(status, body, extra)
 
+    def _site_file(self, path: str) -> Path | None:
+        """The site's file for a URL path; None for anything outside the site, a directory
+        (no listings) or a hidden file."""
+        root = self.server.site
+        assert root is not None
+        relative = unquote(path).lstrip("/") or "index.html"
+        parts = relative.split("/")
+        if "\x00" in relative or "\\" in relative or any(p in ("", ".", "..") for p in parts):
+            return None
+        if any(p.startswith(".") for p in parts):
+            return None
+        candidate = (root / relative).resolve()
+        if not candidate.is_relative_to(root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def _static(self, path: str) -> None:
+        found = self._site_file(path)
+        if found is None:
+            body = json.dumps({"error": "not_found", "message": f"no page {path}"}).encode()
+            self._reply(HTTPStatus.NOT_FOUND, body, SITE_HEADERS)
+            return
+        content_type = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
+        self._reply(
+            HTTPStatus.OK, found.read_bytes(), {**SITE_HEADERS, "Content-Type": content_type}
+        )
+
+    def _config(self) -> None:
+        """The dashboard's settings with the development token: to this machine only."""
+        if self.client_address[0] not in ("127.0.0.1", "::1"):
+            self._error(HTTPStatus.FORBIDDEN, "forbidden", "the local config is for loopback only")
+            return
+        config = {"apiBase": API_PREFIX, "auth": {"kind": "token", "token": self.server.token}}
+        headers = {**SITE_HEADERS, "Cache-Control": "no-store"}
+        self._reply(HTTPStatus.OK, json.dumps(config).encode(), headers)
+
     def _authorised(self) -> bool:
         header = self.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -306,6 +383,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length) if length else b""
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            path = path[len(API_PREFIX) :] or "/"
+        elif self.server.site is not None and method in ("GET", "HEAD"):
+            if path == CONFIG_PATH:
+                self._config()
+                return
+            if not match(method, path)[2] and path != OPENAPI_PATH:
+                self._static(path)
+                return
         if method == "GET" and path == OPENAPI_PATH:
             document = openapi_document(self.server.url)
             self._reply(HTTPStatus.OK, json.dumps(document, ensure_ascii=False).encode())
@@ -344,9 +430,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 def serve(
-    token: str, *, host: str = "127.0.0.1", port: int = 0, log_requests: bool = True
+    token: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_requests: bool = True,
+    site: Path | None = None,
 ) -> LocalApi:
-    """A started server (on a thread) answering at `.url`; `shutdown()` stops it."""
-    server = LocalApi((host, port), token, log_requests=log_requests)
+    """A started server (on a thread) answering at `.url`; `shutdown()` stops it. With `site`
+    (a folder from `build_site`) it also serves the dashboard."""
+    server = LocalApi((host, port), token, log_requests=log_requests, site=site)
     threading.Thread(target=server.serve_forever, name="local-api", daemon=True).start()
     return server

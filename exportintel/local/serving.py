@@ -9,6 +9,7 @@ and the CDK app set there.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -262,19 +263,40 @@ def tour(url: str, token: str, ids: dict[str, str], pump: BackgroundPump) -> lis
     return lines
 
 
-def keep_serving(aws: EmulatedAws, state: Path, *, port: int, pump_interval: float = 2.0) -> None:
-    """The API on 127.0.0.1:`port` with the pump feeding the live counters, until Ctrl-C;
-    prints the address, the development token and calls to try."""
+def dashboard_site(state: Path) -> Path | None:
+    """The dashboard built into the state folder; None (and why, printed) when it cannot be."""
+    from exportintel.web.site import SiteError, build_site
+
+    try:
+        return build_site(state / "site")
+    except SiteError as error:
+        print(f"no dashboard: {error}", file=sys.stderr)
+        return None
+
+
+def keep_serving(
+    aws: EmulatedAws,
+    state: Path,
+    *,
+    port: int,
+    pump_interval: float = 2.0,
+    site: Path | None = None,
+) -> None:
+    """The API and the dashboard on 127.0.0.1:`port` with the pump feeding the live counters,
+    until Ctrl-C; prints the addresses, the development token and calls to try."""
     import threading
 
     from exportintel.local.api import serve
     from exportintel.local.state import load_or_create_api_token
 
     point_handlers(aws)
+    site = site or dashboard_site(state)
     pump = BackgroundPump(aws, state, pump_interval).start()
     token = load_or_create_api_token(state)
-    server = serve(token, host="127.0.0.1", port=port)
-    print(f"API at {server.url} (OpenAPI: {server.url}/openapi.json)")
+    server = serve(token, host="127.0.0.1", port=port, site=site)
+    if site is not None:
+        print(f"dashboard at {server.url}/ (signed in with the development token)")
+    print(f"API at {server.url} and {server.url}/api (OpenAPI: {server.url}/openapi.json)")
     print(f"development token: {token}")
     print("try:")
     for line in curl_examples(server.url, token, sample_ids(aws)):

@@ -1,0 +1,1 @@
+"""The staff dashboard: the static site in `web/` assembled for serving (locally or from S3)."""
