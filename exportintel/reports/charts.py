@@ -116,7 +116,9 @@ def draw_matching_evaluation(metrics: Mapping[str, Any], path: Path) -> None:
         ax.set_xticks(np.arange(2), [f"NDCG@{k}", f"Recall@{k}"])
         ax.set_ylabel("Mean over held-out query firms")
         ax.set_title(str(result["direction"]))
-        ax.legend(loc="upper left", fontsize=8)
+        # Head room for the legend, above the bars and their intervals.
+        ax.set_ylim(0.0, ax.get_ylim()[1] * 1.25)
+        ax.legend(loc="upper center", ncols=4, fontsize=8)
     figure.suptitle(f"Held-out ranking quality after {str(metrics.get('cutoff', '?'))[:10]}, "
                     "95% intervals")  # fmt: skip
     _save(figure, path)

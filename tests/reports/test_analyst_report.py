@@ -364,3 +364,36 @@ def test_a_lake_without_a_matching_model_still_gets_its_report(
     assert "1,234 = 1,234" in html
     assert sorted(image_references(html)) == [CHART_FILES["quarantine"],
                                               CHART_FILES["reconciliation"]]  # fmt: skip
+
+
+def test_the_cli_writes_the_analyst_report_without_a_model_and_continuity_with_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import exportintel.continuity.local as continuity_local
+    import exportintel.reports.analyst as analyst
+    from exportintel.cli import main, target
+    from exportintel.cli import models as cli_models
+
+    calls: list[tuple[str, Path]] = []
+
+    def fake(kind: str) -> Any:
+        def write(lake: Any, settings: Any, out: Path) -> Path:
+            calls.append((kind, out))
+            if kind == "analyst" and out.name == "nothing":
+                raise NotReady("nothing to report yet: run `exportintel etl`")
+            return out / "index.html"
+
+        return write
+
+    monkeypatch.setattr(cli_models, "_lake", lambda args: object())
+    monkeypatch.setattr(target, "state_dir", lambda: tmp_path)
+    monkeypatch.setattr(analyst, "write_analyst_report", fake("analyst"))
+    monkeypatch.setattr(continuity_local, "report", fake("continuity"))
+    assert main(["report"]) == 0
+    assert main(["report", "continuity"]) == 0
+    assert calls == [
+        ("analyst", tmp_path / "reports" / "analyst"),
+        ("continuity", tmp_path / "reports" / "continuity"),
+    ]
+    assert main(["report", "--out", str(tmp_path / "nothing")]) == 2
+    assert "nothing to report yet" in capsys.readouterr().err
