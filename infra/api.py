@@ -220,8 +220,9 @@ class Api(Construct):
             stage,
             "AwsSolutions-APIG3",
             "No WAF web ACL on the stage: every method requires a Cognito access token with a "
-            "scope, the stage is throttled, and the web ACL belongs on the CloudFront "
-            "distribution that will serve the dashboard and this API under one origin.",
+            "scope and the stage is throttled. The dashboard's CloudFront distribution serves "
+            "this API under /api/*; a web ACL belongs there, and CloudFront's must be created "
+            "in us-east-1, outside this stack (see AwsSolutions-CFR2 on the distribution).",
         )
         acknowledge(
             stage,

@@ -1,4 +1,5 @@
-"""The serving stack: the serving tables, the staff sign-in, the API and the live counters.
+"""The serving stack: the serving tables, the staff sign-in, the API, the live counters and the
+staff dashboard's site.
 
 A stack of its own beside the platform: the API and its functions change far more often than
 the lake, and a failed API deployment then rolls back without touching the lake's resources.
@@ -24,17 +25,19 @@ from exportintel.serving.tables import TABLES
 from exportintel.settings import PROJECT, EnvironmentSettings
 from infra.api import Api
 from infra.counters import LiveCounters
+from infra.dashboard_site import DashboardSite, site_content
 from infra.serving_tables import ServingTables
 from infra.staff_sign_in import StaffSignIn
 
 
 class ServingStack(Stack):
-    """One environment's serving tables, staff sign-in, REST API and live counters."""
+    """One environment's serving tables, staff sign-in, REST API, live counters and dashboard."""
 
     tables: ServingTables
     sign_in: StaffSignIn
     api: Api
     counters: LiveCounters
+    site: DashboardSite
 
     def __init__(
         self,
@@ -52,7 +55,7 @@ class ServingStack(Stack):
             scope,
             id_,
             description=f"Export Intelligence Platform ({settings.name}): serving tables, API "
-            "with Cognito sign-in, live counters",
+            "with Cognito sign-in, live counters, staff dashboard",
             tags=tags,
             **kwargs,
         )
@@ -80,7 +83,16 @@ class ServingStack(Stack):
             key=key,
             pseudonymisation_secret=pseudonymisation_secret,
         )
+        self.site = DashboardSite(
+            self,
+            "Site",
+            settings=settings,
+            sign_in=self.sign_in,
+            rest_api=self.api.rest_api,
+            content=site_content(),
+        )
         self._outputs()
+        self._site_outputs()
 
     def _outputs(self) -> None:
         """One output per `ServingResources` field, so `from_stack_outputs` reads them back."""
@@ -119,3 +131,17 @@ class ServingStack(Stack):
             )
         for name, (value, description) in names.items():
             CfnOutput(self, output_key(name), value=value, description=description)
+
+    def _site_outputs(self) -> None:
+        """The dashboard's address, its bucket and its distribution (for a manual invalidation)."""
+        site = self.site
+        for key, value, description in (
+            ("DashboardUrl", site.url, "The staff dashboard (sign in with a staff account)"),
+            ("DashboardBucket", site.bucket.bucket_name, "S3 bucket holding the dashboard's files"),
+            (
+                "DashboardDistributionId",
+                site.distribution.distribution_id,
+                "CloudFront distribution of the dashboard and /api/* (for invalidations)",
+            ),
+        ):
+            CfnOutput(self, key, value=value, description=description)
