@@ -363,6 +363,7 @@ _MORE_CSS = """
 p.missing { background: #fff6e0; border-left: 4px solid #e0a000; padding: 0.5em 0.8em; }
 td.bad { color: #c0392b; font-weight: bold; } td.good { color: #1e8449; }
 nav ol { line-height: 1.8; }
+span.text { display: block; text-align: left; }
 """
 
 
@@ -487,7 +488,8 @@ def _quarantine_section(reasons: pd.DataFrame, stored: pd.DataFrame | None) -> s
         share = "–" if pd.isna(r.share) else f"{100.0 * r.share:.2f}%"
         rows.append([
             _e(r.dataset), f"<code>{_e(r.reason_code)}</code>", _count(r.records), _e(share),
-            "–" if count is None else _count(count), "–" if reason is None else _e(reason),
+            "–" if count is None else _count(count),
+            "–" if reason is None else f'<span class="text">{_e(reason)}</span>',
         ])  # fmt: skip
     parts = []
     if rows:

@@ -199,7 +199,7 @@ def test_quarantine_by_reason_lists_each_code_escaped(full: Path) -> None:
     for code, count in (("founded_year: range", 20), ("region: format", 10), ("ts: format", 699)):
         assert f"<code>{code}</code></td><td>{count:,}</td>" in html
     # Held in the quarantine table over every run, with a readable reason.
-    assert "<td>3</td><td>founded_year: out of range</td>" in html
+    assert '<td>3</td><td><span class="text">founded_year: out of range</span></td>' in html
     assert HOSTILE not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
