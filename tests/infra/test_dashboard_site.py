@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -473,3 +474,10 @@ def test_the_built_site_folder_is_reused_and_holds_no_config(tmp_path: Path) -> 
     assert not (first / CONFIG_FILE).exists()
     assert site_content(tmp_path) == first
     assert [p.name for p in tmp_path.iterdir()] == [first.name]
+    # A build of earlier sources goes once nobody has used it for a while.
+    earlier = tmp_path / "site-0000000000000000"
+    earlier.mkdir()
+    assert site_content(tmp_path) == first and earlier.is_dir()
+    os.utime(earlier, (0, 0))
+    site_content(tmp_path)
+    assert not earlier.exists()
