@@ -202,6 +202,10 @@ class EnvironmentSettings:
     # among all AWS accounts in the region. None: `exportintel-<env>-` and a part of the
     # stack's id, which CloudFormation makes unique when it creates the stack.
     auth_domain_prefix: str | None = None
+    # A CLOUDFRONT-scope WAF web ACL (its ARN; such ACLs live in us-east-1, outside these
+    # stacks) for the dashboard's distribution, which also fronts the API under /api/*.
+    # None: no web ACL (cdk-nag CFR2 acknowledged with that reason).
+    dashboard_web_acl_arn: str | None = None
     # Live counters (the Lambda consuming the clickstream stream).
     # Records per invocation: one batch per shard at a time, so bigger batches keep up with
     # more traffic; counters are updated per record, so a batch stays well within the timeout.

@@ -90,6 +90,7 @@ class ServingStack(Stack):
             sign_in=self.sign_in,
             rest_api=self.api.rest_api,
             content=site_content(),
+            web_acl_arn=settings.dashboard_web_acl_arn,
         )
         self._outputs()
         self._site_outputs()
