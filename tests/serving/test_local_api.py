@@ -55,6 +55,8 @@ CALLS = {
     ),
     ("GET", "/firms/{firm_id}/continuity"): ("/firms/EXP000001/continuity", None),
     ("GET", "/risk-group"): ("/risk-group?format=csv", None),
+    ("GET", "/firms/search"): ("/firms/search?q=hanbit", None),
+    ("GET", "/risk-group/profile"): ("/risk-group/profile", None),
     ("POST", "/events"): (
         "/events",
         {
