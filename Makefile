@@ -40,22 +40,24 @@ node_modules/.installed: package.json package-lock.json
 
 node_modules/.bin/cdk: node_modules/.installed
 
-# Debian's chromium for the browser tests (Playwright cannot download a browser here).
-# Installed once; apt-get update only when the package lists do not know it yet.
+# Debian's chromium for the browser tests (Playwright cannot download a browser here), and a
+# Korean font so that the screenshots show Hangul. Installed once; apt-get update only when the
+# package lists do not know them yet.
 CHROMIUM := /usr/bin/chromium
+KOREAN_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-$(CHROMIUM):
-	@$(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
-	  || { $(SUDO) apt-get update -qq >/dev/null \
-	       && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+APT_INSTALL := $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk
+$(CHROMIUM) $(KOREAN_FONT):
+	@$(APT_INSTALL) >/dev/null 2>&1 \
+	  || { $(SUDO) apt-get update -qq >/dev/null && $(APT_INSTALL) >/dev/null; }
 
 .PHONY: chromium
-chromium: $(CHROMIUM) ## Install Debian's chromium for the browser tests (once)
+chromium: $(CHROMIUM) $(KOREAN_FONT) ## Install Debian's chromium and a Korean font for the browser tests
 
 demo: $(VENV)/.runtime node_modules/.installed ## The whole pipeline on the local emulation, narrated (SERVE=1: then serve the API)
 	$(VENV)/bin/exportintel demo --scale $(SCALE) --seed $(SEED) --data $(DATA) $(if $(SERVE),--serve)
 
-test: $(VENV)/.full node_modules/.installed $(CHROMIUM) ## Run the whole test suite (unit, infra, end to end), then the SageMaker SDK's
+test: $(VENV)/.full node_modules/.installed chromium ## Run the whole test suite (unit, infra, end to end), then the SageMaker SDK's
 	$(PY) -m pytest
 	$(MAKE) test-sagemaker
 

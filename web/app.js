@@ -14,6 +14,7 @@ import * as search from "./views/search.js";
 const VIEWS = { search, matches, continuity, risk, live };
 const main = document.getElementById("main");
 let cleanup = null;
+let shown = 0; // the latest show(): a slower earlier one must not keep its timers
 
 /** `#/matches/EXP000001?explore=1` -> {view: "matches", id: "EXP000001", params}. */
 export function parseRoute(hash) {
@@ -31,6 +32,7 @@ async function show() {
     cleanup();
     cleanup = null;
   }
+  const current = ++shown;
   const route = parseRoute(window.location.hash);
   for (const link of document.querySelectorAll(".site-nav a")) {
     if (link.dataset.view === route.view) link.setAttribute("aria-current", "page");
@@ -41,11 +43,17 @@ async function show() {
   section.className = `view view-${route.view}`;
   section.dataset.view = route.view;
   clear(main, section);
+  let done = null;
   try {
-    cleanup = (await VIEWS[route.view].render(section, route)) || null;
+    done = (await VIEWS[route.view].render(section, route)) || null;
   } catch (error) {
     clear(section, errorBox(error));
   }
+  if (current !== shown) {
+    if (done) done(); // another view took over meanwhile
+    return;
+  }
+  cleanup = done;
   document.body.dataset.ready = route.view;
 }
 

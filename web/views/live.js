@@ -28,7 +28,7 @@ function board(id, title, rows, column, key) {
   );
 }
 
-export function render(section) {
+export async function render(section) {
   const area = h("div", { class: "live-area" });
   const updated = h("p", { class: "meta", id: "live-updated", role: "status", "aria-live": "polite" });
   const pause = h("button", { type: "button", class: "button button-quiet", id: "live-pause", "aria-pressed": "false" }, t("live.pause"));
@@ -88,7 +88,7 @@ export function render(section) {
   });
   now.addEventListener("click", refresh);
   clear(section, h("h2", {}, t("live.heading")), h("div", { class: "toolbar" }, now, pause, updated), area);
-  refresh();
   schedule();
+  await refresh();
   return () => window.clearInterval(timer);
 }

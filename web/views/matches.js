@@ -77,7 +77,7 @@ function card(match, firmId, exporterSide, onDone) {
   return item;
 }
 
-export function render(section, route) {
+export async function render(section, route) {
   const firmId = (route.id || "").toUpperCase();
   const heading = h("h2", {}, t("matches.heading"));
   const results = h("div", { class: "results-area" });
@@ -139,6 +139,6 @@ export function render(section, route) {
     h("p", { id: "refresh-hint", class: "hint" }, t("matches.refreshHint")),
     results,
   );
-  load();
+  await load();
   return null;
 }

@@ -58,7 +58,7 @@ async function runSearch(query, results) {
   }
 }
 
-export function render(section, route) {
+export async function render(section, route) {
   const query = route.params.get("q") || "";
   const input = h("input", {
     id: "search-q",
@@ -87,6 +87,6 @@ export function render(section, route) {
     h("p", { id: "search-hint", class: "hint" }, t("search.hint")),
   );
   clear(section, h("h2", {}, t("search.heading")), form, results);
-  if (query) runSearch(query, results);
+  if (query) await runSearch(query, results);
   else input.focus();
 }
