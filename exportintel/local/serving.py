@@ -32,7 +32,14 @@ QUIET_POWERTOOLS = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 # The curated and derived tables the serving tables are loaded from.
-SOURCES = ("exporters", "buyers", "recommendations", "continuity_index", "export_status")
+SOURCES = (
+    "exporters",
+    "buyers",
+    "recommendations",
+    "continuity_index",
+    "export_status",
+    "continuity_features",
+)
 
 
 def serving_environ(aws: EmulatedAws) -> dict[str, str]:
@@ -77,13 +84,22 @@ def load_from_lake(aws: EmulatedAws, workdir: Path) -> LoadSummary | None:
 
     exporters, buyers = read("exporters"), read("buyers")
     assert exporters is not None and buyers is not None
+    index = read("continuity_index")
+    profile = None
+    if index is not None and has_data(folders["continuity_features"]):
+        from exportintel.continuity.groups import group_profile
+        from exportintel.models.tabular import read_features
+
+        # As the pipeline's load step computes it, so /risk-group/profile answers here too.
+        profile = group_profile(read_features(folders["continuity_features"]), index)
     return load_serving(
         serving_tables(aws),
         exporters=exporters,
         buyers=buyers,
         recommendations=read("recommendations"),
-        continuity_index=read("continuity_index"),
+        continuity_index=index,
         export_status=read("export_status"),
+        group_profile=profile,
         settings=aws.settings,
     )
 

@@ -80,3 +80,17 @@ def test_continuity_of_a_firm_and_the_risk_group(api: tuple[LocalApi, dict[str, 
     assert status == 200 and page["firms"]
     indexes = [f["continuity_index"] for f in page["firms"]]
     assert indexes == sorted(indexes) and all(f["risk_group"] for f in page["firms"])
+
+
+def test_the_risk_groups_profile_loaded_from_the_lake(api: tuple[LocalApi, dict[str, str]]) -> None:
+    """`exportintel serve` loads the profile the pipeline's load step writes, from the lake."""
+    server, _ = api
+    status, body = get(server, "/risk-group/profile")
+    assert status == 200, body
+    groups = {row["group_name"] for row in body["rows"]}
+    assert groups == {"risk", "continuing"}
+    index_rows = [r for r in body["rows"] if r["variable"] == "continuity_index"]
+    risk = next(r for r in index_rows if r["group_name"] == "risk")
+    continuing = next(r for r in index_rows if r["group_name"] == "continuing")
+    # The risk group is the firms under the threshold: its mean index is the lower one.
+    assert risk["mean"] < continuing["mean"]
