@@ -16,7 +16,9 @@ from exportintel.serving.tables import Key, TableSpec
 
 
 def create_table(client: Any, spec: TableSpec, name: str) -> None:
-    """Create table `name` from `spec` with a DynamoDB client; an existing table is kept."""
+    """Create table `name` from `spec` with a DynamoDB client. An existing table is kept and
+    given the indexes the spec has gained since it was made (an emulation started by an
+    earlier version keeps its data and still answers every route)."""
     attributes: dict[str, str] = {}
 
     def key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
@@ -50,9 +52,24 @@ def create_table(client: Any, spec: TableSpec, name: str) -> None:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise
+        _add_missing_indexes(client, name, request)
     client.get_waiter("table_exists").wait(TableName=name)
     if spec.ttl_attribute is not None:
         _enable_ttl(client, name, spec.ttl_attribute)
+
+
+def _add_missing_indexes(client: Any, name: str, request: dict[str, Any]) -> None:
+    """Create, one per update as DynamoDB requires, the spec's indexes the table lacks."""
+    table = client.describe_table(TableName=name)["Table"]
+    existing = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    for index in request.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in existing:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=request["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
 
 
 def _enable_ttl(client: Any, name: str, attribute: str) -> None:

@@ -428,3 +428,27 @@ def test_create_table_follows_the_spec_and_may_run_twice() -> None:
         assert types == {"pk": "S", "sk": "S", "board": "S", "rs": "N"}
         ttl = client.describe_time_to_live(TableName="counters")["TimeToLiveDescription"]
         assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_create_table_adds_the_indexes_a_spec_gained_to_an_existing_table() -> None:
+    """An emulation started by an earlier version keeps its tables and their data; provisioning
+    again gives them the indexes the code now queries (here: the firms table's name search)."""
+    from exportintel.serving.tables import FIRMS
+
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="firms",
+            KeySchema=[{"AttributeName": FIRMS.partition_key.name, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": FIRMS.partition_key.name, "AttributeType": "S"}
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="firms", Item={FIRMS.partition_key.name: {"S": "EXP000001"}})
+        create_table(client, FIRMS, "firms")
+        described = client.describe_table(TableName="firms")["Table"]
+        assert {i["IndexName"] for i in described["GlobalSecondaryIndexes"]} == {
+            index.name for index in FIRMS.indexes
+        }
+        assert client.scan(TableName="firms")["Count"] == 1
