@@ -62,8 +62,8 @@ test: $(VENV)/.full node_modules/.installed chromium ## Run the whole test suite
 	$(MAKE) test-sagemaker
 
 # The SageMaker SDK in an environment of its own: its pins (rich < 15, ...) clash with the main
-# lock. `spark` because the training arguments come from the models' local modules, which
-# import Spark.
+# lock. The [sagemaker] extra alone: the code it runs needs neither Spark nor the models'
+# libraries.
 SM_VENV := .venv-sagemaker
 SM_PY := $(SM_VENV)/bin/python
 SM_PIP := $(SM_PY) -m pip --disable-pip-version-check --quiet
