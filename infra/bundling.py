@@ -143,7 +143,7 @@ def _pip(*args: str) -> None:
         raise BundlingError(f"{' '.join(command)} failed:\n{completed.stderr[-4000:]}")
 
 
-def _build_once(target: Path, build: Callable[[Path], None]) -> Path:
+def build_once(target: Path, build: Callable[[Path], object]) -> Path:
     """Build `target` through a temporary sibling folder, unless it exists already."""
     if target.is_dir():
         os.utime(target)  # recently used: not pruned under a concurrent synth
@@ -162,7 +162,7 @@ def _build_once(target: Path, build: Callable[[Path], None]) -> Path:
     return target
 
 
-def _prune(parent: Path, prefix: str, keep: Path) -> None:
+def prune_builds(parent: Path, prefix: str, keep: Path) -> None:
     """Remove earlier builds of the same artefact (other hashes) so `build/` stays small.
 
     Only builds untouched for `PRUNE_AFTER_SECONDS`: another synth in the same work tree (a
@@ -225,7 +225,7 @@ def lambda_bundle(
         _pip("install", *_PIP_TARGET, "--no-user", "--target", str(work),
              "--constraint", str(lock_file), *specs)  # fmt: skip
 
-    deps = _build_once(root / f"deps-{deps_hash[:16]}", install)
+    deps = build_once(root / f"deps-{deps_hash[:16]}", install)
     content_hash = _digest(["bundle", deps_hash], [*_sources(package_dir), ("handler.py", handler)])
 
     def assemble(work: Path) -> None:
@@ -233,9 +233,9 @@ def lambda_bundle(
         _copy_package(package_dir, work)
         shutil.copy2(handler, work / "handler.py")
 
-    folder = _build_once(root / f"{name}-{content_hash[:16]}", assemble)
-    _prune(root, name, folder)
-    _prune(root, "deps", deps)
+    folder = build_once(root / f"{name}-{content_hash[:16]}", assemble)
+    prune_builds(root, name, folder)
+    prune_builds(root, "deps", deps)
     return LambdaBundle(folder=folder, content_hash=content_hash)
 
 
@@ -314,8 +314,8 @@ def glue_wheels(
         if len(wheels) != len(specs) + 1 or not list(work.glob("exportintel-*.whl")):
             raise BundlingError(f"expected the core wheel and {specs} in {work}: {wheels}")
 
-    folder = _build_once(root / f"wheels-{content_hash[:16]}", build)
-    _prune(root, "wheels", folder)
+    folder = build_once(root / f"wheels-{content_hash[:16]}", build)
+    prune_builds(root, "wheels", folder)
     return Wheels(folder=folder, content_hash=content_hash)
 
 
@@ -334,8 +334,8 @@ def sagemaker_wheels(
         if len(list(work.glob("*.whl"))) != len(specs):
             raise BundlingError(f"expected wheels of {specs} in {work}: {list(work.iterdir())}")
 
-    folder = _build_once(root / f"wheels-{content_hash[:16]}", download)
-    _prune(root, "wheels", folder)
+    folder = build_once(root / f"wheels-{content_hash[:16]}", download)
+    prune_builds(root, "wheels", folder)
     return folder
 
 
@@ -354,6 +354,6 @@ def sagemaker_bundle(model: str, *, build_dir: Path = BUILD_DIR) -> Path:
     def build(work: Path) -> None:
         source_bundle.build_source_bundle(model, work, wheels_dir=wheels)
 
-    folder = _build_once(root / f"{model}-{content_hash[:16]}", build)
-    _prune(root, model, folder)
+    folder = build_once(root / f"{model}-{content_hash[:16]}", build)
+    prune_builds(root, model, folder)
     return folder / source_bundle.BUNDLE_NAME

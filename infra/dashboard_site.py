@@ -15,10 +15,6 @@ lets the page talk to its own origin and the sign-in domain only, no framing, no
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,7 +33,7 @@ from exportintel.serving.functions import RESOURCE_SERVER, SCOPES
 from exportintel.settings import EnvironmentSettings
 from exportintel.web.site import CHART_BUNDLE, WEB_SOURCE, build_site
 from infra.api import STAGE_NAME
-from infra.bundling import PRUNE_AFTER_SECONDS
+from infra.bundling import build_once, prune_builds
 from infra.nag import acknowledge, flatten_reference, wildcard_action
 from infra.removal import data_removal_policy
 from infra.serving_function import set_retention
@@ -89,31 +85,9 @@ def site_content(build_dir: Path = SITE_BUILD_DIR) -> Path:
     for path in [*sources, CHART_BUNDLE]:
         name = path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else path
         digest.update(f"{name}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
-    target = build_dir / f"site-{digest.hexdigest()[:16]}"
-    _prune_earlier_builds(build_dir, keep=target)
-    if target.is_dir():
-        os.utime(target)  # recently used: not pruned under a concurrent synth
-        return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=build_dir))
-    try:
-        build_site(work)
-        try:
-            work.rename(target)
-        except OSError:
-            if not target.is_dir():  # not a concurrent build that finished first
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    target = build_once(build_dir / f"site-{digest.hexdigest()[:16]}", build_site)
+    prune_builds(build_dir, "site", target)
     return target
-
-
-def _prune_earlier_builds(build_dir: Path, *, keep: Path) -> None:
-    """Remove builds of earlier sources untouched for a while (another synth may use one)."""
-    cutoff = time.time() - PRUNE_AFTER_SECONDS
-    for old in build_dir.glob("site-*"):
-        if old != keep and old.is_dir() and old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 class DashboardSite(Construct):
