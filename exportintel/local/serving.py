@@ -57,7 +57,13 @@ def serving_environ(aws: EmulatedAws) -> dict[str, str]:
 
 def point_handlers(aws: EmulatedAws) -> None:
     """Set this process's environment so handlers run in it reach the emulation."""
+    from aws_lambda_powertools.utilities.parameters import base
+
     os.environ.update(serving_environ(aws))
+    # Powertools keeps its default parameter providers, each with the boto3 client it made at
+    # first use, for the life of the process: one made before (against another endpoint, or
+    # AWS itself) would keep going there. The next `get_secret` makes them anew, here.
+    base.DEFAULT_PROVIDERS.clear()
 
 
 def serving_tables(aws: EmulatedAws) -> dict[str, Any]:
