@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
@@ -21,7 +20,6 @@ from infra.bundling import (
     GLUE_PROVIDED_MODULES,
     GLUE_REQUIREMENTS,
     PACKAGE_DIR,
-    REPO_ROOT,
     BundlingError,
     LambdaBundle,
     Wheels,
@@ -31,6 +29,7 @@ from infra.bundling import (
     pinned,
 )
 from infra.etl import SCRIPT, wheel_asset_name
+from tests.imports import third_party_imports
 
 
 @pytest.fixture(scope="module")
@@ -173,38 +172,9 @@ def test_the_curation_job_imports_only_what_glue_or_the_shipped_wheels_provide()
     """Follow the Glue entry point's imports through the core package (lazy ones included)."""
     shipped = set(GLUE_REQUIREMENTS)
     allowed = set(sys.stdlib_module_names) | GLUE_PROVIDED_MODULES | shipped | {"exportintel"}
-    seen: set[Path] = set()
-    third_party: dict[str, str] = {}
-
-    def module_file(name: str) -> Path | None:
-        base = REPO_ROOT / Path(*name.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
-
-    def visit(path: Path) -> None:
-        if path in seen:
-            return
-        seen.add(path)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-            for name in names:
-                top = name.split(".")[0]
-                if top == "exportintel":
-                    found = module_file(name)
-                    if found is not None:
-                        visit(found)
-                elif top != "__future__":
-                    third_party.setdefault(top, str(path.relative_to(REPO_ROOT)))
-
-    visit(SCRIPT)
-    assert any("exportintel/etl/curate.py" in str(p) for p in seen)
-    unexpected = {m: where for m, where in third_party.items() if m not in allowed}
+    imports = third_party_imports([SCRIPT], lazy=True)
+    assert any("exportintel/etl/curate.py" in str(p) for p in imports.visited)
+    unexpected = {m: where for m, where in imports.third_party.items() if m not in allowed}
     assert unexpected == {}
 
 

@@ -3,7 +3,6 @@ no pandas or numpy."""
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
@@ -19,11 +18,11 @@ from exportintel.serving.tables import TABLES
 from infra.bundling import (
     API_REQUIREMENTS,
     BUILD_DIR,
-    REPO_ROOT,
     LambdaBundle,
     api_bundle,
     counters_bundle,
 )
+from tests.imports import third_party_imports
 
 HANDLERS = {spec.unit: spec.handler_file for spec in API_FUNCTIONS} | {"counters": COUNTERS_HANDLER}
 # The scientific stack stays out of the serving functions (size, cold starts).
@@ -102,73 +101,13 @@ def test_all_serving_bundles_share_one_dependency_install(
     assert api_bundle("events") == bundles["events"]  # cached: pip would fail here
 
 
-def _module_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
-    """The imports that run when the module is imported: not those inside functions (lazy
-    imports, e.g. numpy in the training helpers of `exportintel.matching.interactions`), nor
-    those under `if TYPE_CHECKING:`."""
-    pending: list[ast.stmt] = list(tree.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        elif isinstance(node, ast.If):
-            if not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
-                pending.extend(node.body)
-            pending.extend(node.orelse)
-        elif isinstance(node, ast.Try):
-            pending.extend([*node.body, *node.orelse, *node.finalbody])
-            for handler in node.handlers:
-                pending.extend(handler.body)
-        elif isinstance(node, (ast.With, ast.ClassDef)):
-            pending.extend(node.body)
-
-
-def _third_party_imports(entry: Path) -> dict[str, str]:
-    """Top-level modules outside the core package that importing `entry` imports, through the
-    core package's modules, with the first file that imports each."""
-    seen: set[Path] = set()
-    found: dict[str, str] = {}
-
-    def module_file(name: str) -> Path | None:
-        base = REPO_ROOT / Path(*name.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
-
-    def visit(path: Path) -> None:
-        if path in seen:
-            return
-        seen.add(path)
-        for node in _module_level_imports(ast.parse(path.read_text(encoding="utf-8"))):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif node.module and node.level == 0:
-                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-            for name in names:
-                top = name.split(".")[0]
-                if top == "exportintel":
-                    parts = name.split(".")
-                    # The packages' __init__ modules run on the way to a submodule.
-                    for depth in range(1, len(parts) + 1):
-                        module = module_file(".".join(parts[:depth]))
-                        if module is not None:
-                            visit(module)
-                elif top not in sys.stdlib_module_names and top != "__future__":
-                    found.setdefault(top, str(path.relative_to(REPO_ROOT)))
-
-    visit(entry)
-    return found
-
-
 @pytest.mark.parametrize("unit", sorted(HANDLERS))
 def test_every_module_a_handler_reaches_is_in_its_bundle(
     unit: str, bundles: dict[str, LambdaBundle]
 ) -> None:
     """Follow what importing the handler imports through the core package: each third-party
     module must be in the bundle, and none of them may be pandas, numpy or the like."""
-    imports = _third_party_imports(HANDLERS[unit])
+    imports = third_party_imports([HANDLERS[unit]], lazy=False).third_party
     heavy = {name: where for name, where in imports.items() if name in HEAVY_PACKAGES}
     assert heavy == {}
     missing = {

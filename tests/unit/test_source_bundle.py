@@ -3,7 +3,6 @@ a requirements.txt that never reaches for an index, and the wheels the container
 
 from __future__ import annotations
 
-import ast
 import gzip
 import shutil
 import subprocess
@@ -20,7 +19,6 @@ from exportintel.models.source_bundle import (
     CONTAINER_MODULES,
     JOBS_DIR,
     PACKAGE_DIR,
-    REPO_ROOT,
     REQUIREMENTS,
     SUPPORT,
     BundleError,
@@ -28,6 +26,7 @@ from exportintel.models.source_bundle import (
     normalise_name,
     wheel_names,
 )
+from tests.imports import third_party_imports
 
 MODELS = ("continuity", "matching")
 # Functions of shared modules that only the Glue jobs call (Spark column expressions).
@@ -147,40 +146,8 @@ def test_a_missing_wheel_or_an_unknown_model_is_refused(tmp_path: Path) -> None:
 def _third_party_imports(model: str) -> dict[str, str]:
     """Every module the model's scripts import, followed through the core package (imports
     inside functions included), that is neither the standard library nor `exportintel`."""
-    seen: set[Path] = set()
-    found: dict[str, str] = {}
-
-    def module_file(name: str) -> Path | None:
-        base = REPO_ROOT / Path(*name.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
-
-    def visit(path: Path) -> None:
-        if path in seen:
-            return
-        seen.add(path)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-            for name in names:
-                top = name.split(".")[0]
-                if top == "exportintel":
-                    parts = name.split(".")
-                    for end in range(1, len(parts) + 1):  # the parent packages run too
-                        found_file = module_file(".".join(parts[:end]))
-                        if found_file is not None:
-                            visit(found_file)
-                elif top != "__future__" and top not in sys.stdlib_module_names:
-                    found.setdefault(top, str(path.relative_to(REPO_ROOT)))
-
-    for script in sorted((JOBS_DIR / model).glob("*.py")):
-        visit(script)
-    return found
+    scripts = sorted((JOBS_DIR / model).glob("*.py"))
+    return third_party_imports(scripts, lazy=True).third_party
 
 
 @pytest.mark.parametrize("model", MODELS)
