@@ -107,9 +107,9 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
 
 def publish(lake: LocalLake, run: ScoreRun) -> int:
     """Replace the `continuity_index` table with the run's rows; returns their number."""
-    from exportintel.pipeline.load import publish_index
+    from exportintel.pipeline.load import continuity_features, publish_index
 
-    index, _previous = publish_index(lake, run.folders.output_data)
+    index, _previous = publish_index(lake, run.folders.output_data, continuity_features(lake))
     return len(index)
 
 

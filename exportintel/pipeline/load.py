@@ -51,19 +51,28 @@ def _firms(lake: LocalLake) -> tuple[pd.DataFrame, pd.DataFrame]:
     return exporters, buyers
 
 
-def publish_index(lake: LocalLake, scores: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Replace `continuity_index` with the scoring run's rows; returns (new, previous)."""
+def continuity_features(lake: LocalLake) -> pd.DataFrame:
+    """The `continuity_features` table the scoring run scored (`NotReady` without it)."""
+    from exportintel.models.tabular import read_features
+
+    folder = lake.pull("continuity_features")
+    if not has_data(folder):
+        raise NotReady("no continuity_features table: derive it first")
+    return read_features(folder)
+
+
+def publish_index(
+    lake: LocalLake, scores: Path, features: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Replace `continuity_index` with the scoring run's rows, joined to the `features` they
+    were scored from; returns (new, previous)."""
     from exportintel.continuity.index import index_table
     from exportintel.contracts import get_contract
     from exportintel.etl.arrow_tables import write_partitioned
-    from exportintel.models.tabular import read_features
 
-    features = lake.pull("continuity_features")
-    if not has_data(features):
-        raise NotReady("no continuity_features table: derive it first")
     previous = _read(lake, "continuity_index")
     scored = pd.read_parquet(scores / "index.parquet")
-    table = index_table(scored, read_features(features))
+    table = index_table(scored, features)
     mirror = lake.mirror("continuity_index")
     write_partitioned(table, get_contract("continuity_index"), mirror.folder)
     lake.publish("continuity_index")
@@ -94,13 +103,13 @@ def load_continuity(
 ) -> LoadResult:
     from exportintel.continuity.alerts import compare
     from exportintel.continuity.groups import group_profile
-    from exportintel.models.tabular import read_features
     from exportintel.serving.load import load_continuity_serving
 
-    index, previous = publish_index(lake, scores)
+    features = continuity_features(lake)
+    index, previous = publish_index(lake, scores, features)
     exporters, buyers = _firms(lake)
     # Before the serving tables are written: features that miss scored rows fail the step here.
-    profile = group_profile(read_features(lake.pull("continuity_features")), index)
+    profile = group_profile(features, index)
     serving = load_continuity_serving(
         tables,
         exporters=exporters,

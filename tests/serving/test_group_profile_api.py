@@ -197,7 +197,7 @@ def test_the_pipeline_load_step_writes_the_profiles(
     )
     # The scoring run's index as published (publishing is the lake's business, tested apart).
     monkeypatch.setattr(
-        pipeline_load, "publish_index", lambda lake, scores: (continuity_index(), None)
+        pipeline_load, "publish_index", lambda lake, scores, features: (continuity_index(), None)
     )
     result = pipeline_load.load_continuity(lake, world.tables, tmp_path, VERSION)  # type: ignore[arg-type]
     assert result.serving["group profiles"] == 2
