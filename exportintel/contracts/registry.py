@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exportintel.contracts import continuity, datasets, matching
+from exportintel.contracts import continuity, datasets, markets, matching
 from exportintel.contracts.model import Contract
 
 _REGISTRY: dict[str, Contract] = {}
@@ -49,5 +49,6 @@ for _contract in (
     datasets.QUARANTINE,
     *continuity.CONTRACTS,
     *matching.CONTRACTS,
+    *markets.CONTRACTS,
 ):
     register(_contract)

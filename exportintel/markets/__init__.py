@@ -1,0 +1,1 @@
+"""Market suggestions: which destination countries an exporter should try next, and why."""

@@ -1,0 +1,81 @@
+"""The market model's steps on the local emulation: train and score, with the AWS scripts.
+
+As for the other models (`exportintel.continuity.local`): the SageMaker scripts run as
+processes, here with one channel per curated input table; the model lands under
+`models/markets/<version>/` of the artifacts bucket and serves once the gate passed; scoring
+keeps its files under the version's `scores/` (the load step makes them the
+`market_suggestions` table and the `markets` serving table).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from exportintel.local import models
+from exportintel.local.lake import LocalLake, NotReady, has_data
+from exportintel.local.sagemaker import JobFolders, run_job, script
+from exportintel.markets.data import INPUT_TABLES
+from exportintel.settings import EnvironmentSettings
+
+MODEL = "markets"
+OUTPUT_FILES = ("suggestions.parquet", "cold_start.parquet", "current_markets.parquet")
+
+
+def training_arguments(settings: EnvironmentSettings) -> list[str]:
+    """The training job's arguments (SageMaker hyperparameters)."""
+    return ["--test-years", "3", "--seed", "7"]
+
+
+def scoring_arguments(settings: EnvironmentSettings) -> list[str]:
+    return []
+
+
+def table_channels(lake: LocalLake) -> dict[str, Path]:
+    """One channel per curated input table (channel name = table name)."""
+    channels = {table: lake.pull(table) for table in INPUT_TABLES}
+    missing = [table for table, folder in channels.items() if not has_data(folder)]
+    if missing:
+        raise NotReady(f"no curated {', '.join(missing)} yet: run `exportintel etl` first")
+    return channels
+
+
+def train(
+    lake: LocalLake, settings: EnvironmentSettings, *, job_name: str | None = None
+) -> models.TrainedModel:
+    """The training job over the curated tables; the version serves once the gate passes."""
+    return models.train(
+        lake,
+        MODEL,
+        channels=table_channels(lake),
+        arguments=training_arguments(settings),
+        job_name=job_name,
+    )
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    version: str
+    summary: dict[str, Any]  # the job's scoring.json
+    folders: JobFolders
+
+
+def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
+    """The scoring job with the current model over the latest year of evidence."""
+    channels = table_channels(lake)
+    model = lake.workdir / "jobs" / "score-input" / MODEL
+    version = models.fetch_current(lake, MODEL, model)
+    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
+    run_job(
+        script(MODEL, "score"),
+        job_name=f"score-{version}",
+        channels={**channels, "model": model},
+        folders=folders,
+        arguments=scoring_arguments(settings),
+    )
+    for name in (*OUTPUT_FILES, "scoring.json"):
+        models.upload_output(lake, MODEL, version, folders.output_data / name, f"scores/{name}")
+    summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
+    return ScoreRun(version, summary, folders)
