@@ -16,8 +16,8 @@ SUGGESTION_COUNT = 5
 # The evidence terms of a market score, in the order reasons and tables show them.
 EVIDENCE_TERMS = ("demand", "growth", "fx", "price_fit", "crisis", "buyers", "peers")
 _TERM_MEANINGS = {
-    "demand": "ln of Korea's exports of the firm's HS chapters to the country in the year",
-    "growth": "ln change of that trade over the two years before",
+    "demand": "ln of Korea's exports of the firm's main HS chapter to the country in the year",
+    "growth": "yearly ln change of that trade over the two years before",
     "fx": "ln change of KRW per unit of the country's payment currency in the year "
     "(positive: the won weakened, the firm's prices fell in the buyers' currency)",
     "price_fit": "share of the country's buyers of the chapters whose desired price range "
@@ -100,8 +100,8 @@ MARKET_SUGGESTIONS = Contract(
         Field(
             name="novice",
             type=BOOL,
-            description="The firm had no export before as_of_year - 1 (or none at all): its "
-            "suggestions rest on its HS codes and size",
+            description="A novice exporter: first export in as_of_year - 2 or later, or none "
+            "yet; its suggestions rest on its HS codes, prices and size",
         ),
         Field(
             name="reasons_en",

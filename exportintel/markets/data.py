@@ -6,11 +6,14 @@ one folder per table) and the local runs (the emulated lake's table folders).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from exportintel.models.tabular import DataError
 
 INPUT_TABLES = (
     "exporters",
@@ -37,7 +40,7 @@ COLUMNS = {
 }  # fmt: skip
 
 
-class MissingTable(ValueError):
+class MissingTable(DataError):
     """An input table is absent or empty: the job cannot score markets without it."""
 
 
@@ -85,3 +88,22 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
 
 def frames(tables: MarketTables) -> dict[str, pd.DataFrame]:
     return {table: getattr(tables, table) for table in INPUT_TABLES}
+
+
+def add_table_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--<table>` per input table (dashes for underscores), defaulting to the SageMaker
+    channel of the same name."""
+    from exportintel.models.jobenv import sm_path
+
+    tables = parser.add_argument_group("input tables (default: the SageMaker channels)")
+    for table in INPUT_TABLES:
+        tables.add_argument(
+            f"--{table.replace('_', '-')}",
+            dest=table,
+            default=sm_path(f"SM_CHANNEL_{table.upper()}", f"/opt/ml/input/data/{table}"),
+        )
+
+
+def tables_from(args: argparse.Namespace) -> MarketTables:
+    """The tables named by `add_table_arguments`' arguments."""
+    return read_tables({table: Path(getattr(args, table)) for table in INPUT_TABLES})
