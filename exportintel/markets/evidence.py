@@ -224,11 +224,13 @@ class MarketWorld:
         pairs["crisis"] = pairs["crisis"].fillna(0.0)
         pairs = pairs.merge(self._buyer_terms(firms, year, fx), on=["firm_id", "country_code"],
                             how="left")  # fmt: skip
-        pairs["buyers"] = np.log1p(pairs["buyer_count"].fillna(0.0))
+        pairs["buyer_count"] = pairs["buyer_count"].fillna(0).astype(int)
+        pairs["buyers"] = np.log1p(pairs["buyer_count"])
         pairs["price_fit"] = pairs["price_fit"].fillna(0.0)
         pairs = pairs.merge(self._peer_terms(firms, year), on=["firm_id", "country_code"],
                             how="left")  # fmt: skip
-        pairs["peers"] = np.log1p(pairs["peer_count"].fillna(0.0))
+        pairs["peer_count"] = pairs["peer_count"].fillna(0).astype(int)
+        pairs["peers"] = np.log1p(pairs["peer_count"])
         already = self.presence[self.presence["year"] <= year][["firm_id", "country_code"]]
         already = already.drop_duplicates().assign(already=True)
         pairs = pairs.merge(already, on=["firm_id", "country_code"], how="left")

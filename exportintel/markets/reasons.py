@@ -69,7 +69,7 @@ def _crisis(row: Mapping[str, Any], year: int) -> tuple[str, str]:
 
 
 def _buyers(row: Mapping[str, Any], year: int) -> tuple[str, str]:
-    count = int(row["buyer_count"] or 0)
+    count = int(row["buyer_count"])
     return (
         f"{count} buyers in the agency's database ask for your HS chapters there",
         f"기관 데이터베이스에 귀사 HS 품목을 찾는 현지 바이어 {count}곳",
@@ -77,7 +77,7 @@ def _buyers(row: Mapping[str, Any], year: int) -> tuple[str, str]:
 
 
 def _peers(row: Mapping[str, Any], year: int) -> tuple[str, str]:
-    count, chapter, band = int(row["peer_count"] or 0), row["hs_chapter"], row["size_band"]
+    count, chapter, band = int(row["peer_count"]), row["hs_chapter"], row["size_band"]
     return (
         f"{count} similar firms (HS {chapter}, {band}) kept exporting there in {year}",
         f"유사 기업(HS {chapter}, {SIZE_KO.get(band, band)}) {count}곳이 {year}년 수출 지속",
