@@ -121,6 +121,10 @@ bench: $(VENV)/.full ## Benchmarks (long: ETL at 1M and 10M events, continuity a
 bench-matching: $(VENV)/.full ## The matching benchmark at large scale (hours on 2 cores): bench/results/
 	$(PY) -m bench.matching --scale large --score-options=--approximate-reasons
 
+.PHONY: bench-markets
+bench-markets: $(VENV)/.full ## Market suggestions: held-out hit@5 against the baselines, three seeds: bench/results/
+	$(PY) -m bench.markets --scale small --seeds 7,11,23
+
 .PHONY: bench-api
 bench-api: $(VENV)/.full ## The API benchmark at large scale (moto, local server, bundles): bench/results/
 	$(PY) -m bench.api --scale large
