@@ -285,7 +285,11 @@ def _price_range(
 
 
 def _draw_destinations(rng: np.random.Generator, n: int, count: np.ndarray) -> np.ndarray:
-    """Destination countries by importance, drawn without replacement by Korea's export shares."""
+    """Destination countries by importance, drawn without replacement by Korea's export shares.
+
+    A placeholder: a generation run keeps only how many there are and lets the market-entry
+    mechanism (`truth.market_entry`) choose which.
+    """
     shares = np.log(np.array([p.export_share_pct for p in PARTNERS]))
     keys = shares[None, :] + rng.gumbel(size=(n, len(PARTNERS)))
     ranked = np.argsort(-keys, axis=1, kind="stable")[:, :MAX_DESTINATIONS]

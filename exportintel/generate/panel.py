@@ -264,6 +264,11 @@ def export_chunks(
     years_of = dates.astype("datetime64[Y]").astype(int) + 1970
     partner_codes = np.array([p.code for p in PARTNERS], dtype=object)
     slots_d, slots_p = exporters.destinations.shape[1], exporters.products.shape[1]
+    # A reachable destination is served in an exporting year with a probability that rises
+    # with the latent affinity of the firm's main chapter to the country.
+    chapter = truth.chapter_positions(markets, exporters.main_chapter)
+    affinity = truth.market_affinity(seed, markets)
+    keep = truth.keep_probability(affinity[chapter[:, None], np.maximum(exporters.destinations, 0)])
     for k in range(1, len(PANEL_YEARS)):
         year = int(PANEL_YEARS[k])
         rng = rng_for(seed, "export_history", year)
@@ -275,7 +280,7 @@ def export_chunks(
         total = usd * exporters.export_share[firms] * np.exp(rng.normal(0.0, 0.25, m)) * ramp
         rank = np.arange(slots_d)[None, :]
         dest_ok = (exporters.destinations[firms] >= 0) & (
-            (rank == 0) | ((rank <= experience[:, None]) & (rng.random((m, slots_d)) < 0.65))
+            (rank == 0) | ((rank <= experience[:, None]) & (rng.random((m, slots_d)) < keep[firms]))
         )
         product_ok = (exporters.products[firms] >= 0)[:, None, :] & (
             rng.random((m, slots_d, slots_p)) < 0.6

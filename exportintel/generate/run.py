@@ -3,6 +3,7 @@ the ground truth and the manifest."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -82,6 +83,10 @@ def generate(
         exporter_quality=exporters.quality(),
         buyer_size=buyers.size(),
     )
+    # Where each exporter sells follows the market-entry mechanism, on the evidence of the
+    # markets and buyers.
+    entry = truth.market_entry(seed, exporters, buyers, market)
+    exporters = dataclasses.replace(exporters, destinations=entry.destinations)
     firm_years = panel.simulate(seed, exporters, market)
     fair_list = behaviour.fairs()
     fair = behaviour.fair_participation(seed, exporters, buyers, firm_years, affinity, fair_list)
@@ -115,7 +120,7 @@ def generate(
             writer.write(chunk)
         datasets[name] = writer.close()
 
-    truth_files = _write_ground_truth(out / "ground_truth", exporters, buyers, firm_years)
+    truth_files = _write_ground_truth(out / "ground_truth", exporters, buyers, firm_years, entry)
     summary = GenerateSummary(scale, seed, out, datasets, truth_files)
     _write_manifest(out, summary, malformed_rate)
     summary.seconds = time.perf_counter() - started
@@ -123,7 +128,11 @@ def generate(
 
 
 def _write_ground_truth(
-    folder: Path, exporters: Exporters, buyers: Buyers, firm_years: panel.Panel
+    folder: Path,
+    exporters: Exporters,
+    buyers: Buyers,
+    firm_years: panel.Panel,
+    entry: truth.EntryChoices,
 ) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     parameters = folder / "parameters.json"
@@ -131,11 +140,28 @@ def _write_ground_truth(
     ids = np.array(exporters.ids, dtype=object)
     rows = firm_years.truth_rows
     size = buyers.size()
+    firm, rank = np.nonzero(entry.destinations >= 0)
+    country = np.array([p.code for p in PARTNERS], dtype=object)[entry.destinations[firm, rank]]
+    entry_year = exporters.first_export[firm] + rank
     return [
         parameters,
         *_write_table(folder, "continuation", len(rows["firm"]), lambda s: {
             "firm_id": ids[rows["firm"][s]].tolist(),
             **{key: _plain(values[s]) for key, values in rows.items() if key != "firm"},
+        }),
+        *_write_table(folder, "market_entry", len(firm), lambda s: {
+            "firm_id": ids[firm[s]].tolist(),
+            "rank": rank[s].tolist(),
+            "country_code": country[s].tolist(),
+            "entry_year": with_nulls(entry_year[s], entry_year[s] > YEARS[-1]),
+            "market_year": entry.market_year[firm[s], rank[s]].tolist(),
+            **{name: _plain(entry.features[name][firm[s], rank[s]]) for name in truth.ENTRY_TERMS},
+            "utility_observable": _plain(entry.utility[firm[s], rank[s]]),
+            "affinity": _plain(entry.affinity[firm[s], rank[s]]),
+            "noise": _plain(entry.noise[firm[s], rank[s]]),
+            "keep_probability": _plain(
+                truth.keep_probability(entry.affinity[firm[s], rank[s]])
+            ),
         }),
         *_write_table(folder, "exporter_traits", exporters.n, lambda s: {
             "firm_id": exporters.ids[s],

@@ -1,4 +1,5 @@
-"""The ground truth: the mechanisms that decide who keeps exporting and who matches whom.
+"""The ground truth: the mechanisms that decide who keeps exporting, where, and who matches
+whom.
 
 These parameters are frozen (version `GROUND_TRUTH_VERSION`, documented in
 docs/ground-truth.md). Model work evaluates against them and must never tune them: a model
@@ -11,9 +12,18 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from exportintel.generate.firms import Buyers, Exporters
+from exportintel.generate.common import (
+    LAST_YEAR,
+    MARKET_YEARS,
+    rng_for,
+    sigmoid,
+    year_index,
+)
+from exportintel.generate.firms import NEVER, Buyers, Exporters
+from exportintel.generate.markets import Markets, covered_currencies, pay_currency
+from exportintel.reference.countries import PARTNERS
 
-GROUND_TRUTH_VERSION = "2026.1"
+GROUND_TRUTH_VERSION = "2026.2"
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,177 @@ class Affinity:
         return out
 
 
+@dataclass(frozen=True)
+class MarketEntry:
+    """Which countries an exporter enters, and how surely it keeps serving them.
+
+    A firm enters its destinations one a year from its first export on, each time picking,
+    among the countries it does not serve yet, the one of highest utility: the coefficients
+    below times the evidence of the year before entry, plus a latent affinity of its main HS
+    chapter to the country, plus Gumbel noise (a multinomial logit).
+    """
+
+    demand: float = 0.9  # log of Korea's exports of the firm's main chapter to the country
+    growth: float = 1.0  # yearly log growth of those exports over the two previous years
+    fx: float = 4.0  # log change of KRW per unit of the country's payment currency
+    crisis: float = -0.9  # mean travel-advisory level (0-4) of the country over the year
+    buyers: float = 0.5  # log(1 + buyers of the country in the database wanting the chapter)
+    affinity_sd: float = 0.8  # latent (chapter, country) affinity nobody observes
+    keep_base: float = 0.65  # yearly probability of serving a reachable destination, at
+    keep_affinity: float = 1.0  # affinity 0, moved by this much affinity on the logit scale
+
+
+MARKET_ENTRY = MarketEntry()
+ENTRY_TERMS = ("demand", "growth", "fx", "crisis", "buyers")
+
+
+def market_affinity(seed: int, markets: Markets) -> np.ndarray:
+    """The latent affinity of each HS chapter (rows, `markets.trade_chapters`) to each partner."""
+    rng = rng_for(seed, "market_affinity")
+    shape = (len(markets.trade_chapters), len(PARTNERS))
+    out: np.ndarray = rng.normal(0.0, MARKET_ENTRY.affinity_sd, shape)
+    return out
+
+
+def keep_probability(affinity: np.ndarray) -> np.ndarray:
+    """Yearly probability that an exporting firm serves a destination it has already reached."""
+    base = np.log(MARKET_ENTRY.keep_base / (1.0 - MARKET_ENTRY.keep_base))
+    return sigmoid(base + MARKET_ENTRY.keep_affinity * affinity)
+
+
+def chapter_positions(markets: Markets, chapters: np.ndarray) -> np.ndarray:
+    """Positions of HS chapters in `markets.trade_chapters`."""
+    lookup = np.full(100, -1, dtype=np.int64)
+    lookup[markets.trade_chapters] = np.arange(len(markets.trade_chapters))
+    out: np.ndarray = lookup[chapters]
+    if (out < 0).any():
+        raise ValueError(f"HS chapters without trade figures: {sorted(set(chapters[out < 0]))}")
+    return out
+
+
+def entry_start(exporters: Exporters) -> np.ndarray:
+    """Year of the first entry: the first export, or the year after the history if none yet."""
+    out: np.ndarray = np.where(
+        exporters.first_export == NEVER, LAST_YEAR + 1, exporters.first_export
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class EntryEvidence:
+    """The observable evidence on every partner country, laid out for fast look-ups."""
+
+    log_exports: np.ndarray  # (chapter, trade year, partner)
+    fx: np.ndarray  # (market year, partner): fx move of the partner's payment currency
+    crisis: np.ndarray  # (market year, partner)
+    buyers: np.ndarray  # (chapter, market year, partner): buyers joined by then
+
+    @classmethod
+    def build(cls, buyers: Buyers, markets: Markets) -> EntryEvidence:
+        covered = covered_currencies(markets)
+        currency = markets.currency_index([pay_currency(p.currency, covered) for p in PARTNERS])
+        risk = markets.risk_index([p.code for p in PARTNERS])
+        # Each buyer counts once per chapter it wants, in the year it joined and every later one.
+        chapters = len(markets.trade_chapters)
+        slot = buyers.hs6 >= 0
+        buyer = np.broadcast_to(np.arange(buyers.n)[:, None], buyers.hs6.shape)[slot]
+        chapter = chapter_positions(markets, buyers.hs6[slot] // 10_000)
+        pairs = np.unique(buyer * chapters + chapter)
+        buyer, chapter = pairs // chapters, pairs % chapters
+        joined = np.clip(year_index(buyers.joined[buyer]), 0, len(MARKET_YEARS) - 1)
+        cell = (chapter * len(MARKET_YEARS) + joined) * len(PARTNERS) + buyers.country[buyer]
+        counts = np.bincount(cell, minlength=chapters * len(MARKET_YEARS) * len(PARTNERS))
+        counts = counts.reshape(chapters, len(MARKET_YEARS), len(PARTNERS)).cumsum(axis=1)
+        return cls(
+            log_exports=np.moveaxis(np.log(markets.korea_exports), 0, -1),
+            fx=markets.fx_move[currency].T,
+            crisis=markets.crisis[risk].T,
+            buyers=counts,
+        )
+
+    def features(self, chapter: np.ndarray, year: np.ndarray) -> dict[str, np.ndarray]:
+        """Per firm (main chapter position, market year) and partner: the evidence values."""
+        trade_years = self.log_exports.shape[1]  # up to LAST_YEAR
+        trade_year = np.clip(year - (LAST_YEAR - trade_years + 1), 0, trade_years - 1)
+        market_year = np.clip(year_index(year), 0, len(MARKET_YEARS) - 1)
+        demand = self.log_exports[chapter, trade_year]
+        before = self.log_exports[chapter, np.maximum(trade_year - 2, 0)]
+        growth = np.where((trade_year >= 2)[:, None], (demand - before) / 2.0, 0.0)
+        return {
+            "demand": demand,
+            "growth": growth,
+            "fx": self.fx[market_year],
+            "crisis": self.crisis[market_year],
+            "buyers": np.log1p(self.buyers[chapter, market_year]),
+        }
+
+
+def entry_utility(features: dict[str, np.ndarray]) -> np.ndarray:
+    """The observable part of a country's utility: coefficients times evidence."""
+    terms = [getattr(MARKET_ENTRY, name) * features[name] for name in ENTRY_TERMS]
+    out: np.ndarray = np.sum(terms, axis=0)
+    return out
+
+
+@dataclass(frozen=True)
+class EntryChoices:
+    """Per firm and destination slot (rank 0 = main destination, -1 padded): what was chosen
+    and the draws behind it."""
+
+    destinations: np.ndarray
+    market_year: np.ndarray  # the year whose evidence the choice saw (entry year - 1)
+    features: dict[str, np.ndarray]  # evidence values of the chosen country
+    utility: np.ndarray  # observable part of its utility
+    affinity: np.ndarray
+    noise: np.ndarray
+
+
+ENTRY_BLOCK = 10_000  # firms chosen at a time: bounds the (firm, partner) arrays' memory
+
+
+def market_entry(seed: int, exporters: Exporters, buyers: Buyers, markets: Markets) -> EntryChoices:
+    """Chooses every exporter's destinations rank by rank; each firm keeps its count of them."""
+    evidence = EntryEvidence.build(buyers, markets)
+    chapter = chapter_positions(markets, exporters.main_chapter)
+    alpha = market_affinity(seed, markets)
+    count = (exporters.destinations >= 0).sum(axis=1)
+    start = entry_start(exporters)
+    n, slots = exporters.destinations.shape
+    destinations = np.full((n, slots), -1, dtype=np.int64)
+    market_year = start[:, None] + np.arange(slots)[None, :] - 1
+    features: dict[str, np.ndarray] = {name: np.zeros((n, slots)) for name in ENTRY_TERMS}
+    utility, affinity, noise = (np.zeros((n, slots)) for _ in range(3))
+    for block, first in enumerate(range(0, n, ENTRY_BLOCK)):
+        rows = slice(first, first + ENTRY_BLOCK)
+        rng = rng_for(seed, "market_entry", block)
+        within = np.arange(len(chapter[rows]))
+        taken = np.zeros((len(within), len(PARTNERS)), dtype=bool)
+        chapter_affinity = alpha[chapter[rows]]  # (firm, partner)
+        for r in range(slots):
+            evidence_now = evidence.features(chapter[rows], market_year[rows, r])
+            observable = entry_utility(evidence_now)
+            gumbel = rng.gumbel(size=taken.shape)
+            pick = np.argmax(
+                np.where(taken, -np.inf, observable + chapter_affinity + gumbel), axis=1
+            )
+            active = r < count[rows]
+            destinations[rows, r] = np.where(active, pick, -1)
+            taken[within[active], pick[active]] = True
+            for name in ENTRY_TERMS:
+                features[name][rows, r] = evidence_now[name][within, pick]
+            utility[rows, r] = observable[within, pick]
+            affinity[rows, r] = chapter_affinity[within, pick]
+            noise[rows, r] = gumbel[within, pick]
+    return EntryChoices(destinations, market_year, features, utility, affinity, noise)
+
+
+def choose_destinations(
+    seed: int, exporters: Exporters, buyers: Buyers, markets: Markets
+) -> np.ndarray:
+    """Every exporter's destination countries by rank (partner indices, -1 padded)."""
+    return market_entry(seed, exporters, buyers, markets).destinations
+
+
 def parameters() -> dict[str, object]:
     """Every frozen parameter, as written to ground_truth/parameters.json."""
     return {
@@ -184,4 +365,5 @@ def parameters() -> dict[str, object]:
             "exported_before_history": EXPORTED_BEFORE_HISTORY,
         },
         "matching": asdict(MATCHING),
+        "market_entry": asdict(MARKET_ENTRY),
     }

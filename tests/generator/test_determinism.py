@@ -31,7 +31,7 @@ def three_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
 def test_same_seed_gives_identical_bytes(three_runs: tuple[Path, Path, Path]) -> None:
     first, again, _ = three_runs
     digests = _digests(first)
-    assert len(digests) == 12 + 1 + 4  # datasets, manifest, ground truth files
+    assert len(digests) == 12 + 1 + 5  # datasets, manifest, ground truth files
     assert digests == _digests(again)
 
 

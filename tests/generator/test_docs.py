@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 from exportintel.generate import truth
@@ -41,3 +42,18 @@ def test_the_affinity_formula_matches_the_code() -> None:
         f"sigmoid({m.deal_offset} + {m.deal_slope} a - {-m.bad_credit_deal} bad_credit)",
     ):
         assert outcome in text, outcome
+
+
+def test_the_market_entry_table_matches_the_code() -> None:
+    section = DOC.read_text().split("## Mechanism 3: market entry")[1].split("\n## ")[0]
+    rows = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^\| `(\w+)` \| (-?[\d.]+) \|", section, re.M)
+    }
+    assert rows == asdict(truth.MARKET_ENTRY)
+    e = truth.MARKET_ENTRY
+    formula = (
+        f"u(f, p) = {e.demand} demand + {e.growth} growth + {e.fx} fx - {-e.crisis} crisis + "
+        f"{e.buyers} buyers + alpha[chapter_f, p] + gumbel"
+    )
+    assert formula in " ".join(section.split())
