@@ -98,6 +98,8 @@ def summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
                 > s["held_out"]["hit_at_5"][baseline]["value"],
                 "beyond_intervals": s["held_out"]["hit_at_5"]["model"]["lo"]
                 > s["held_out"]["hit_at_5"][baseline]["hi"],
+                "paired_lead_above_zero": s["held_out"]["hit_at_5"][f"model_minus_{baseline}"]["lo"]
+                > 0,
             }
             for s in seeds
         ]
@@ -154,6 +156,15 @@ def render_markdown(results: dict[str, Any]) -> str:
             for r in rows
         )
         lines.append(f"- {baseline}: {cells}")
+    lines += [
+        "",
+        "The model's lead in hit@5, paired bootstrap (same resampled firms for both):",
+        "",
+    ]
+    for s in results["seeds"]:
+        hits = s["held_out"]["hit_at_5"]
+        leads = ", ".join(f"over {b} {_interval(hits[f'model_minus_{b}'])}" for b in BASELINES)
+        lines.append(f"- seed {s['seed']}: {leads}")
     lines += ["", "Fitted weights (held-out fit, per seed):", ""]
     for s in results["seeds"]:
         weights = ", ".join(f"{k} {v:+.2f}" for k, v in s["weights_held_out_fit"].items())

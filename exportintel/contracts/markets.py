@@ -24,8 +24,8 @@ _TERM_MEANINGS = {
     "meets the firm's after the year's exchange-rate move",
     "crisis": "mean travel-advisory level (0-4) of the country in the year",
     "buyers": "ln(1 + buyers known to the agency asking for the firm's HS chapters there)",
-    "peers": "smoothed share of similar firms (same chapter and size band) that exported "
-    "there and kept exporting there the next year",
+    "peers": "ln(1 + years in which similar firms, same main chapter and a size band at most "
+    "one step away, that exported there kept exporting there the next year, up to the year)",
 }
 
 MARKET_SUGGESTIONS = Contract(

@@ -13,8 +13,9 @@ from the curated tables with nothing dated after the as-of year Y:
 - crisis:    the mean travel-advisory level (0-4) of the country over Y;
 - buyers:    ln(1 + buyers asking for any of the firm's chapters there) among the buyers the
              agency knew by Y (first seen in match_history by Y; bad-credit buyers left out);
-- peers:     ln(1 + similar firms, same main chapter and size band, that exported there in Y-1
-             and kept exporting there in Y).
+- peers:     ln(1 + years in which similar firms (same main chapter, size band at most one
+             step away) that exported there kept exporting there the next year, up to Y): where
+             firms like it kept exporting, not only where they tried.
 
 The firm's own history gives the countries it already exports to (by Y: marked, never
 suggested) and whether it is a novice (first export in Y-2 or later, or none yet); a novice's
@@ -34,7 +35,7 @@ from exportintel.contracts.markets import EVIDENCE_TERMS
 from exportintel.markets.data import MarketTables
 from exportintel.reference.countries import KOREA, PARTNERS
 
-SIZE_LIMITS = ((50, "small"), (300, "medium"))  # employees below the limit; "large" above
+BANDS = ("small", "medium", "large")  # under 50 employees, under 300, the rest
 PAY_FALLBACK = "USD"
 
 
@@ -268,21 +269,29 @@ class MarketWorld:
         return out.reset_index()
 
     def _peer_terms(self, firms: pd.DataFrame, year: int) -> pd.DataFrame:
-        """Per firm and country: similar firms (main chapter, size band) that exported there in
-        year - 1 and again in year, the firm itself left out."""
-        now = self.presence[self.presence["year"] == year]
-        before = self.presence[self.presence["year"] == year - 1]
-        kept = now.merge(before[["firm_id", "country_code"]], on=["firm_id", "country_code"])
+        """Per firm and country: how often similar firms (same main chapter, a size band at
+        most one step from the firm's) that exported there one year did so again the next,
+        counted over every year up to `year`, the firm's own years left out."""
+        history = self.presence[self.presence["year"] <= year]
+        stayed = history.merge(
+            history.assign(year=history["year"] + 1)[["firm_id", "country_code", "year"]],
+            on=["firm_id", "country_code", "year"],
+        )
         groups = self.exporters[["firm_id", "hs_chapter"]].assign(
-            size_band=self.sizes(year).to_numpy()
+            peer_band=self.sizes(year).to_numpy()
         )
-        kept = kept.merge(groups, on="firm_id")
-        counts = kept.groupby(["hs_chapter", "size_band", "country_code"]).size()
+        stayed = stayed.merge(groups, on="firm_id")
+        counts = stayed.groupby(["hs_chapter", "peer_band", "country_code"]).size()
         counts = counts.rename("group_count").reset_index()
-        rows = firms[["firm_id", "hs_chapter", "size_band"]].merge(
-            counts, on=["hs_chapter", "size_band"]
-        )
-        own = kept[["firm_id", "country_code"]].assign(own=1)
+        near = pd.DataFrame(
+            [(band, other) for band in BANDS for other in BANDS
+             if abs(BANDS.index(band) - BANDS.index(other)) <= 1],
+            columns=["size_band", "peer_band"],
+        )  # fmt: skip
+        rows = firms[["firm_id", "hs_chapter", "size_band"]].merge(near, on="size_band")
+        rows = rows.merge(counts, on=["hs_chapter", "peer_band"])
+        rows = rows.groupby(["firm_id", "country_code"], as_index=False)["group_count"].sum()
+        own = stayed.groupby(["firm_id", "country_code"]).size().rename("own").reset_index()
         rows = rows.merge(own, on=["firm_id", "country_code"], how="left")
         rows["peer_count"] = rows["group_count"] - rows["own"].fillna(0)
         return rows[["firm_id", "country_code", "peer_count"]]

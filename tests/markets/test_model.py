@@ -159,7 +159,14 @@ def test_the_scripts_train_and_score_a_hand_made_lake(tmp_path: Path) -> None:
     assert metrics["model_version"] == "markets-hand"
     assert metrics["held_out"]["years"] == [2023, 2024]
     assert metrics["train_years"] == [2019, 2020, 2021, 2022]
-    assert set(metrics["held_out"]["hit_at_5"]) == {"model", "largest_importers", "fastest_growing"}
+    hits = metrics["held_out"]["hit_at_5"]
+    assert set(hits) == {"model", "largest_importers", "fastest_growing",
+                         "model_minus_largest_importers", "model_minus_fastest_growing"}  # fmt: skip
+    lead = hits["model_minus_largest_importers"]
+    assert lead["value"] == pytest.approx(
+        hits["model"]["value"] - hits["largest_importers"]["value"], abs=1e-3
+    )
+    assert lead["lo"] <= lead["value"] <= lead["hi"]
     score = [sys.executable, str(ROOT / "sagemaker_jobs/markets/score.py"), *args,
              f"--model-dir={model}", f"--output-dir={scores}"]  # fmt: skip
     done = subprocess.run(score, capture_output=True, text=True)
