@@ -53,7 +53,7 @@ from exportintel.contracts.model import Contract, FieldType, Treatment
 from exportintel.contracts.tables import curated_table
 from exportintel.curation import curate_line
 from exportintel.etl.curate import curate_dataset
-from exportintel.generate import generate
+from exportintel.generate import generate, is_current
 from exportintel.generate.writer import JsonlShards
 from exportintel.queries import named_queries
 from exportintel.query import folder_resolver, referenced_tables, run_local, transpile
@@ -92,11 +92,8 @@ def log(message: str) -> None:
 def generated(work: Path, scale: str, seed: int) -> Path:
     """The generator's output at `scale`, written once per work folder (the manifest comes last)."""
     out = work / f"generated-{scale}-{seed}"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        written = json.loads(manifest.read_text())
-        if (written["scale"], written["seed"]) == (scale, seed):
-            return out
+    if is_current(out, scale, seed):
+        return out
     log(f"generating scale {scale}, seed {seed} into {out}")
     generate(scale, seed, out)
     return out

@@ -20,6 +20,7 @@ the model's ratio to each baseline per seed (side by side on the same entries).
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -48,9 +49,13 @@ def one_seed(
 
     source = generated(work, scale, seed)
     lake = work / f"lake-{scale}-{seed}"
-    if not all((lake / "curated" / t).is_dir() for t in INPUT_TABLES):
+    manifest = (source / "manifest.json").read_text()
+    stamp = lake / "source-manifest.json"  # the world the lake was curated from
+    if not stamp.is_file() or stamp.read_text() != manifest:
         log(f"seed {seed}: curating {len(INPUT_TABLES)} tables")
+        shutil.rmtree(lake, ignore_errors=True)
         curate_folder(spark, data=source, lake=lake, key=KEY, datasets=list(INPUT_TABLES))
+        stamp.write_text(manifest)
     started = time.perf_counter()
     world = MarketWorld(read_tables({t: lake / "curated" / t for t in INPUT_TABLES}))
     model, metrics = evaluate(world, test_years=3, resamples=resamples, seed=seed)

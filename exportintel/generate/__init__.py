@@ -9,7 +9,15 @@ hidden truth under `OUT/ground_truth/` (see docs/ground-truth.md).
 """
 
 from exportintel.generate.common import SCALES, TODAY, Scale
-from exportintel.generate.run import GenerateSummary, generate
+from exportintel.generate.run import GenerateSummary, generate, is_current
 from exportintel.generate.writer import DatasetSummary
 
-__all__ = ["SCALES", "TODAY", "DatasetSummary", "GenerateSummary", "Scale", "generate"]
+__all__ = [
+    "SCALES",
+    "TODAY",
+    "DatasetSummary",
+    "GenerateSummary",
+    "Scale",
+    "generate",
+    "is_current",
+]

@@ -207,6 +207,21 @@ def _plain(values: np.ndarray) -> list[Any]:
     return out
 
 
+def is_current(out: Path, scale: str, seed: int) -> bool:
+    """Whether `out` holds a finished generation of this scale and seed by this generator and
+    ground truth (a cached world made by an older truth must be generated again)."""
+    manifest = Path(out) / "manifest.json"
+    if not manifest.is_file():
+        return False
+    written = json.loads(manifest.read_text())
+    return (
+        written.get("scale"),
+        written.get("seed"),
+        written.get("generator_version"),
+        written.get("ground_truth_version"),
+    ) == (scale, seed, GENERATOR_VERSION, truth.GROUND_TRUTH_VERSION)
+
+
 def _write_manifest(out: Path, summary: GenerateSummary, malformed_rate: float) -> None:
     manifest = {
         "generator_version": GENERATOR_VERSION,

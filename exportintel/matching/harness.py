@@ -11,7 +11,7 @@ the cutoff, so no side feature comes from the held-out period either.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,14 +53,14 @@ def world_data(
     from exportintel.continuity.tables import write_table
     from exportintel.contracts import get_contract
     from exportintel.etl.local_runner import curate_folder
-    from exportintel.generate import generate
+    from exportintel.generate import generate, is_current
     from exportintel.matching.data import check_interactions, check_side
     from exportintel.matching.derive import derive_matching_inputs, read_inputs, side_frames
 
     data, lake = root / "generated", root / "lake"
-    manifest = data / "manifest.json"
-    if not manifest.is_file() or json.loads(manifest.read_text())["seed"] != seed:
+    if not is_current(data, scale, seed):
         generate(scale=scale, seed=seed, out=data)
+        shutil.rmtree(lake, ignore_errors=True)  # curated from an older world
     curated = lake / "curated"
     if not all((curated / t).is_dir() for t in MATCHING_INPUTS.reads):
         curate_folder(spark, data=data, lake=lake, key=KEY, datasets=MATCHING_INPUTS.reads)
