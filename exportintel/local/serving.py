@@ -218,6 +218,7 @@ def curl_examples(url: str, token: str, ids: dict[str, str]) -> list[str]:
         f'curl -s {auth} "{url}/buyers/{buyer}/matches?k=5&explore=0"',
         f'curl -s {auth} -X POST "{url}/matches/{exporter}/{buyer}/save"',
         f'curl -s {auth} "{url}/firms/{firm}/continuity"',
+        f'curl -s {auth} "{url}/firms/{exporter}/markets"',
         f'curl -s {auth} "{url}/risk-group?limit=20&format=csv"',
         f"curl -s {auth} -H 'Content-Type: application/json' -X POST \"{url}/events\" -d '{event}'",
         f'curl -s {auth} "{url}/popular?category=85"',

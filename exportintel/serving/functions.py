@@ -15,7 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from exportintel.serving.tables import CONTINUITY, COUNTERS, FIRMS, MATCHES, PAIR_ACTIONS, TableSpec
+from exportintel.serving.tables import (
+    CONTINUITY,
+    COUNTERS,
+    FIRMS,
+    MARKETS,
+    MATCHES,
+    PAIR_ACTIONS,
+    TableSpec,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESOURCE_SERVER = "exportintel"
@@ -37,7 +45,7 @@ class Scope:
         return f"{RESOURCE_SERVER}/{self.name}"
 
 
-READ = Scope("read", "Read matches, continuity, risk groups and live counters")
+READ = Scope("read", "Read matches, continuity, risk groups, market suggestions, live counters")
 WRITE = Scope("write", "Save or dismiss matches and give feedback")
 EVENTS = Scope("events", "Send clickstream batches")
 SCOPES: tuple[Scope, ...] = (READ, WRITE, EVENTS)
@@ -90,13 +98,15 @@ MATCHING = FunctionSpec(
 )
 CONTINUITY_API = FunctionSpec(
     unit="continuity",
-    description="A firm's continuity index and history; the risk group and its profile",
+    description="A firm's continuity index and history, the risk group and its profile, and an "
+    "exporter's market suggestions",
     routes=(
         Route("GET", "/firms/{firm_id}/continuity", (READ,), "A firm's continuity index"),
         Route("GET", "/risk-group", (READ,), "The risk group, filtered and paginated"),
         Route("GET", "/risk-group/profile", (READ,), "The risk group against continuing firms"),
+        Route("GET", "/firms/{firm_id}/markets", (READ,), "Markets an exporter should try next"),
     ),
-    reads=(CONTINUITY, FIRMS),
+    reads=(CONTINUITY, FIRMS, MARKETS),
 )
 EVENTS_API = FunctionSpec(
     unit="events",

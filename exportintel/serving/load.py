@@ -47,8 +47,17 @@ def _chapters(codes: Any) -> list[str]:
     return sorted({str(code)[:2] for code in codes if code is not None and len(str(code)) >= 2})
 
 
+def _main_chapter(codes: Any) -> str | None:
+    """The chapter of the first listed HS code (the market model's main chapter)."""
+    if codes is None or (isinstance(codes, float) and pd.isna(codes)) or len(codes) == 0:
+        return None
+    first = str(codes[0])
+    return first[:2] if len(first) >= 2 else None
+
+
 def firm_items(exporters: pd.DataFrame, buyers: pd.DataFrame) -> list[dict[str, Any]]:
-    """Profiles of every exporter and buyer: what the API checks, shows and searches."""
+    """Profiles of every exporter and buyer: what the API checks, shows and searches. An
+    exporter's main HS chapter picks its cold-start market suggestions."""
     items: list[dict[str, Any]] = []
     for row in exporters.itertuples(index=False):
         items.append(
@@ -58,6 +67,7 @@ def firm_items(exporters: pd.DataFrame, buyers: pd.DataFrame) -> list[dict[str, 
                 "name": row.firm_name,
                 "region": row.region if isinstance(row.region, str) else None,
                 "hs_chapters": _chapters(row.hs_codes),
+                "hs_chapter": _main_chapter(row.hs_codes),
             }
         )
     for row in buyers.itertuples(index=False):

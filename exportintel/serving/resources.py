@@ -25,6 +25,7 @@ class ServingResources:
     pair_actions_table: str
     continuity_table: str
     counters_table: str
+    markets_table: str
     # The stage's invoke URL, ending with `/`; None on the emulation until its server runs.
     api_url: str | None
     user_pool_id: str | None

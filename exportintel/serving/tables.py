@@ -25,6 +25,11 @@ Access patterns:
   (exportintel.serving.counters): per item all-time and per Seoul day, per user and category,
   per user the items dealt with, per event id the idempotency marker. The `board` index ranks
   items per category (and overall) by recommendation score RS.
+- markets: `GET /firms/{id}/markets` reads one item, the market suggestions of one exporter
+  (`firm_id`): its top countries with scores, evidence terms and reasons, and the countries it
+  exports to already. Reserved ids hold the rest (exportintel.serving.markets): the cold-start
+  suggestions per main HS chapter and size band (`_cold#<hs2>#<size band>`), for exporters that
+  joined after the last scoring, and `_meta`, the as-of year and model version of the scoring.
 """
 
 from __future__ import annotations
@@ -107,7 +112,13 @@ COUNTERS = TableSpec(
     ttl_attribute="expires_at",
 )
 
-TABLES: tuple[TableSpec, ...] = (MATCHES, FIRMS, PAIR_ACTIONS, CONTINUITY, COUNTERS)
+MARKETS = TableSpec(
+    role="markets",
+    description="Market suggestions per exporter, cold-start suggestions per HS chapter and size",
+    partition_key=Key("firm_id"),
+)
+
+TABLES: tuple[TableSpec, ...] = (MATCHES, FIRMS, PAIR_ACTIONS, CONTINUITY, COUNTERS, MARKETS)
 
 
 def table_spec(role: str) -> TableSpec:

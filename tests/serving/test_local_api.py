@@ -54,6 +54,7 @@ CALLS = {
         {"exporter_id": "EXP000001", "buyer_id": "BUY0000001", "rater": "exporter", "rating": 1},
     ),
     ("GET", "/firms/{firm_id}/continuity"): ("/firms/EXP000001/continuity", None),
+    ("GET", "/firms/{firm_id}/markets"): ("/firms/EXP000001/markets", None),
     ("GET", "/risk-group"): ("/risk-group?format=csv", None),
     ("GET", "/firms/search"): ("/firms/search?q=hanbit", None),
     ("GET", "/risk-group/profile"): ("/risk-group/profile", None),

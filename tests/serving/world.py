@@ -14,8 +14,10 @@ import pytest
 from moto import mock_aws
 
 from exportintel.continuity.groups import FEATURES, FLAG_FEATURES, group_profile
+from exportintel.contracts.markets import EVIDENCE_TERMS
 from exportintel.serving.functions import ENVIRONMENT_ENV, KEY_SECRET_ENV, STREAM_ENV
-from exportintel.serving.load import load_serving
+from exportintel.serving.load import load_serving, write_items
+from exportintel.serving.markets import market_items
 from exportintel.serving.provision import create_table
 from exportintel.serving.tables import TABLES
 
@@ -151,6 +153,70 @@ def export_status() -> pd.DataFrame:
     )
 
 
+MARKETS_VERSION = "20260102T000000Z-mkt"
+MARKETS_YEAR = 2024
+
+
+def _market_row(firm: str, rank: int, country: str, score: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "firm_id": firm,
+        "as_of_year": MARKETS_YEAR,
+        "rank": rank,
+        "country_code": country,
+        "score": score,
+        **{f"{term}_term": round(0.1 * (i + 1) - 0.3, 2) for i, term in enumerate(EVIDENCE_TERMS)},
+        "hs_chapter": "85",
+        "size_band": "small",
+        "novice": False,
+        "reasons_en": [f"Korea's exports of HS 85 to {country} are large"],
+        "reasons_ko": [f"HS 85류의 {country} 수출 규모가 큼"],
+        "model_version": MARKETS_VERSION,
+        **extra,
+    }
+
+
+SUGGESTED = {
+    "EXP000001": ["VNM", "DEU", "IND", "MEX", "AUS"],
+    "EXP000002": ["JPN", "CHN", "USA", "SGP", "TWN"],
+}
+COLD_SUGGESTED = {("85", "small"): ["USA", "CHN", "VNM", "JPN", "DEU"],
+                  ("85", "medium"): ["DEU", "USA", "JPN", "CHN", "VNM"],
+                  ("19", "small"): ["CHN", "JPN", "USA", "VNM", "HKG"]}  # fmt: skip
+
+
+def market_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What the markets scoring writes: suggestions for EXP000001 (a firm exporting to the USA
+    and China) and EXP000002 (a novice in HS 19); cold-start lists of HS 85 (small and medium)
+    and HS 19 (small). EXP000003 (HS 85, joined after the scoring) has none of its own."""
+    suggestions = pd.DataFrame(
+        [
+            _market_row(firm, rank, country, round(0.4 - 0.05 * rank, 3), **(
+                {"hs_chapter": "19", "novice": True} if firm == "EXP000002" else {}
+            ))
+            for firm, countries in SUGGESTED.items()
+            for rank, country in enumerate(countries, start=1)
+        ]
+    )  # fmt: skip
+    cold = pd.DataFrame(
+        [
+            _market_row(f"_cold#{chapter}#{band}", rank, country, 0.3 - 0.04 * rank,
+                        hs_chapter=chapter, size_band=band, novice=True)
+            for (chapter, band), countries in COLD_SUGGESTED.items()
+            for rank, country in enumerate(countries, start=1)
+        ]
+    )  # fmt: skip
+    current = pd.DataFrame({"firm_id": ["EXP000001", "EXP000001"], "country_code": ["USA", "CHN"]})
+    return suggestions, cold, current
+
+
+def load_markets(tables: dict[str, Any]) -> int:
+    suggestions, cold, current = market_frames()
+    items = market_items(
+        suggestions, cold, current, version=MARKETS_VERSION, as_of_year=MARKETS_YEAR
+    )
+    return write_items(tables["markets"], items)
+
+
 @dataclass
 class World:
     tables: dict[str, Any]
@@ -198,4 +264,5 @@ def serving_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             export_status=export_status(),
             group_profile=group_profile(continuity_features(), continuity_index()),
         )
+        load_markets(tables)
         yield World(tables, kinesis)

@@ -1,6 +1,7 @@
 """Continuity API: a firm's export continuity index and history, the risk group by page (JSON,
-or CSV for officers) and its profile against continuing firms. Thin routes over
-`exportintel.serving.continuity`."""
+or CSV for officers) and its profile against continuing firms, and where an exporter should
+sell next (its market suggestions). Thin routes over `exportintel.serving.continuity` and
+`exportintel.serving.markets`."""
 
 from typing import Annotated, Any, Literal
 
@@ -12,11 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exportintel.contracts.continuity import SIZE_BANDS
 from exportintel.contracts.datasets import KOREAN_REGIONS
-from exportintel.serving import continuity
+from exportintel.serving import continuity, markets
 from exportintel.serving.api import json_response, language, make_app, resolve
 from exportintel.serving.functions import METRICS_NAMESPACE
 from exportintel.serving.store import table
-from exportintel.serving.tables import CONTINUITY
+from exportintel.serving.tables import CONTINUITY, FIRMS, MARKETS
 
 logger = Logger(service="continuity")
 tracer = Tracer(service="continuity")
@@ -88,6 +89,12 @@ def risk_group(
 @tracer.capture_method
 def risk_group_profile(year: Year = None) -> dict[str, Any]:
     return continuity.group_profile(table(CONTINUITY), year=year)
+
+
+@app.get("/firms/<firm_id>/markets", summary="Markets an exporter should try next")
+@tracer.capture_method
+def firm_markets(firm_id: FirmId) -> dict[str, Any]:
+    return markets.firm_markets(table(MARKETS), table(FIRMS), firm_id, language=_language())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
