@@ -1,5 +1,6 @@
 // The dashboard's shell: configuration and sign-in, the language switch, and a hash router
-// that shows one view at a time (#/search, #/matches/<id>, #/continuity/<id>, #/risk, #/live).
+// that shows one view at a time (#/search, #/matches/<id>, #/continuity/<id>, #/markets/<id>,
+// #/risk, #/live).
 
 import { loadConfig } from "./api.js";
 import { accessToken, forgetToken, signOutUrl } from "./auth.js";
@@ -7,11 +8,12 @@ import { clear, errorBox } from "./dom.js";
 import { language, setLanguage, t, translate } from "./i18n.js";
 import * as continuity from "./views/continuity.js";
 import * as live from "./views/live.js";
+import * as markets from "./views/markets.js";
 import * as matches from "./views/matches.js";
 import * as risk from "./views/risk.js";
 import * as search from "./views/search.js";
 
-const VIEWS = { search, matches, continuity, risk, live };
+const VIEWS = { search, matches, continuity, markets, risk, live };
 const main = document.getElementById("main");
 let cleanup = null;
 let shown = 0; // the latest show(): a slower earlier one must not keep its timers

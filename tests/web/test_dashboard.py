@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +22,8 @@ from tests.web.conftest import (
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+    from tests.lake import SmallLake
 
 pytestmark = pytest.mark.slow
 HANGUL = range(0xAC00, 0xD7A4)
@@ -236,3 +238,54 @@ def test_an_api_error_shows_its_message(page: Page, dashboard: Dashboard) -> Non
     screenshot(page, "error-state")
     open_view(page, dashboard, "matches")
     assert page.locator(".notice-empty").count() == 1
+
+
+def _scored_exporter(small_lake: SmallLake) -> dict[str, Any] | None:
+    """An exporter's item in the markets table, or None when the lake has no suggestions."""
+    from boto3.dynamodb.conditions import Attr
+
+    from exportintel.local.serving import serving_tables
+
+    table = serving_tables(small_lake.aws)["markets"]
+    if "Item" not in table.get_item(Key={"firm_id": "_meta"}):
+        return None
+    scan = {"FilterExpression": Attr("firm_id").begins_with("EXP")}
+    while True:
+        page = table.scan(**scan)
+        for item in page.get("Items", []):
+            if len(item.get("suggestions", [])) == 5:
+                return dict(item)
+        if "LastEvaluatedKey" not in page:
+            return None
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_an_exporters_markets_panel_shows_five_countries(
+    page: Page, dashboard: Dashboard, small_lake: SmallLake
+) -> None:
+    item = _scored_exporter(small_lake)
+    if item is None:
+        pytest.skip("the small lake has no market suggestions (the pipeline's markets model "
+                    "loads them)")  # fmt: skip
+    exporter = str(item["firm_id"])
+    open_view(page, dashboard, f"search?q={exporter}")
+    page.evaluate("document.body.dataset.ready = ''")
+    page.click(f"table.results a[href='#/markets/{exporter}']")
+    page.wait_for_selector("body[data-ready='markets']")
+    assert page.locator(".notice-error").count() == 0, page.locator("main").inner_text()
+    rows = page.locator("li.market")
+    assert rows.count() == 5
+    expected = [s["country_code"] for s in sorted(item["suggestions"], key=lambda s: s["rank"])]
+    assert [r.get_attribute("data-country") for r in rows.all()] == expected
+    assert all(texts(page, "li.market .reasons"))  # every country says why
+    assert all(has_hangul(t) for t in texts(page, "li.market .reasons"))
+    shares = texts(page, "li.market .market-share")
+    assert all(share.endswith("%") for share in shares)
+    current = sorted(c.get_attribute("data-country") or "" for c in
+                     page.locator("#markets-current .current-market").all())  # fmt: skip
+    assert current == sorted(item.get("current_markets", []))
+    meta = page.locator("#markets-meta").inner_text()
+    assert str(item["as_of_year"]) in meta and str(item["model_version"]) in meta
+    assert (page.locator("#markets-basis").count() == 1) == bool(item.get("novice"))
+    screenshot(page, "markets-ko")
+    assert console_errors(page) == []

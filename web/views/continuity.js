@@ -92,6 +92,8 @@ export async function render(section, route) {
         t("continuity.profile", { region: regionName(body.region) || "–", hs: body.hs_chapter || "–", size: sizeName(body.size_band) || "–" }),
         " ",
         firmId.startsWith("EXP") ? h("a", { href: `#/matches/${firmId}` }, t("link.matches")) : null,
+        firmId.startsWith("EXP") ? " " : null,
+        firmId.startsWith("EXP") ? h("a", { href: `#/markets/${firmId}` }, t("link.markets")) : null,
       ),
       h(
         "p",

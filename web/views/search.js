@@ -1,4 +1,5 @@
-// Firm search by name or id (GET /firms/search): links to the firm's matches and continuity.
+// Firm search by name or id (GET /firms/search): links to the firm's matches and continuity,
+// and an exporter's markets to try.
 
 import { getJson } from "../api.js";
 import { announce, clear, emptyBox, errorBox, h, loading, table } from "../dom.js";
@@ -14,6 +15,9 @@ function links(firmId, kind) {
       ? h("a", { href: `#/matches/${encodeURIComponent(firmId)}` }, t("link.matches"))
       : null,
     h("a", { href: `#/continuity/${encodeURIComponent(firmId)}` }, t("link.continuity")),
+    kind === "exporter"
+      ? h("a", { href: `#/markets/${encodeURIComponent(firmId)}` }, t("link.markets"))
+      : null,
   );
 }
 
