@@ -5,7 +5,9 @@ It reads the training job's `metrics.json` (held-out data only) and checks, per 
 - continuity: the chosen model's AUC beats the run's naive baseline ("exported in T and T-1
   means continuing") and reaches `continuity_auc_floor`;
 - matching: in both directions, the hybrid's NDCG@10 beats the run's popularity baseline and
-  reaches `matching_ndcg_floor`.
+  reaches `matching_ndcg_floor`;
+- markets: the held-out hit@5 (the entered country among the top five) beats both baselines,
+  the largest and the fastest-growing importers, and reaches `markets_hit_floor`.
 
 Plain Python on a dict, so the pipeline's gate Lambda, the local runner and the tests share it.
 """
@@ -107,7 +109,28 @@ def matching_checks(metrics: Mapping[str, Any], settings: EnvironmentSettings) -
     return checks
 
 
-CHECKS = {"continuity": continuity_checks, "matching": matching_checks}
+MARKET_BASELINES = ("largest_importers", "fastest_growing")
+
+
+def markets_checks(metrics: Mapping[str, Any], settings: EnvironmentSettings) -> list[Check]:
+    hits = (metrics.get("held_out") or {}).get("hit_at_5") or {}
+    missing = [name for name in ("model", *MARKET_BASELINES) if name not in hits]
+    if missing:
+        raise MetricsMissing(f"markets metrics.json lacks held_out.hit_at_5 of {missing}")
+    hit = _value(hits["model"])
+    checks = [
+        _beats(f"hit@5 beats {baseline.replace('_', ' ')}", hit, _value(hits[baseline]))
+        for baseline in MARKET_BASELINES
+    ]
+    checks.append(_floor("hit@5 floor", hit, settings.markets_hit_floor))
+    return checks
+
+
+CHECKS = {
+    "continuity": continuity_checks,
+    "matching": matching_checks,
+    "markets": markets_checks,
+}
 
 
 def judge(model: str, metrics: Mapping[str, Any], settings: EnvironmentSettings) -> Verdict:

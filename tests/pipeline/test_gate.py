@@ -38,6 +38,18 @@ def _matching(hybrid: float, popular: float) -> dict[str, Any]:
     }
 
 
+def _markets(model: float, largest: float = 0.35, growing: float = 0.1) -> dict[str, Any]:
+    def cell(value: float) -> dict[str, float]:
+        return {"value": value, "lo": value - 0.03, "hi": value + 0.03}
+
+    hits = {"model": cell(model), "largest_importers": cell(largest),
+            "fastest_growing": cell(growing)}  # fmt: skip
+    return {
+        "model_version": "markets-1",
+        "held_out": {"years": [2023, 2024, 2025], "events": 812, "hit_at_5": hits, "mrr": hits},
+    }
+
+
 def test_a_model_that_beats_its_baseline_and_the_floor_passes() -> None:
     verdict = judge("continuity", _continuity(0.78, 0.60), LOCAL)
     assert verdict.passed and verdict.version == "continuity-1" and verdict.failures == []
@@ -87,3 +99,37 @@ def test_metrics_are_read_from_a_sagemaker_archive() -> None:
     empty.seek(0)
     with pytest.raises(MetricsMissing):
         metrics_from_archive(empty)
+
+
+def test_the_market_model_must_beat_both_baselines_and_reach_the_hit_floor() -> None:
+    verdict = judge("markets", _markets(0.41), LOCAL)
+    assert verdict.passed and verdict.version == "markets-1"
+    assert [c.name for c in verdict.checks] == [
+        "hit@5 beats largest importers",
+        "hit@5 beats fastest growing",
+        "hit@5 floor",
+    ]
+    behind = judge("markets", _markets(0.41, largest=0.45), LOCAL)
+    assert not behind.passed
+    assert behind.failures == ["hit@5 beats largest importers: 0.4100 (needs > 0.4500)"]
+    assert not judge("markets", _markets(0.2, largest=0.2, growing=0.1), LOCAL).passed
+    assert not judge("markets", _markets(0.3, largest=0.1, growing=0.35), LOCAL).passed
+    # Above both baselines, under the floor of the settings.
+    low = judge("markets", _markets(0.15, largest=0.1, growing=0.05), LOCAL)
+    assert low.failures == [f"hit@5 floor: 0.1500 (needs >= {LOCAL.markets_hit_floor:.4f})"]
+    strict = replace(LOCAL, markets_hit_floor=0.5)
+    assert not judge("markets", _markets(0.41), strict).passed
+
+
+def test_market_metrics_without_the_held_out_hits_fail_closed() -> None:
+    incomplete: list[dict[str, Any]] = [{}, {"held_out": None}, {"held_out": {"hit_at_5": {}}}]
+    for metrics in incomplete:
+        with pytest.raises(MetricsMissing, match="hit_at_5"):
+            judge("markets", metrics, LOCAL)
+    no_baseline = _markets(0.41)
+    del no_baseline["held_out"]["hit_at_5"]["fastest_growing"]
+    with pytest.raises(MetricsMissing, match="fastest_growing"):
+        judge("markets", no_baseline, LOCAL)
+    no_value = _markets(0.41)
+    no_value["held_out"]["hit_at_5"]["model"]["value"] = None
+    assert not judge("markets", no_value, LOCAL).passed
