@@ -11,6 +11,9 @@ S3 lake through `LocalLake` (a table is replaced whole: pulled, rewritten, publi
   group's changes against the index that served before are returned for the alert step.
 - matching: the stored lists of both directions become the `recommendations` table; the firm
   profiles, the explained part of each list and the cold-start lists fill the serving tables.
+- markets: `suggestions.parquet` becomes the `market_suggestions` table; with the cold-start
+  lists and each exporter's current markets it fills the markets serving table (one item per
+  exporter, per HS chapter and size band for firms scored later, and `_meta`).
 """
 
 from __future__ import annotations
@@ -142,3 +145,52 @@ def load_matching(
         settings=settings,
     )
     return LoadResult("matching", version, len(recommendations), serving.counts)
+
+
+# What the market scoring job writes (sagemaker_jobs/markets/score.py) and the load step reads.
+MARKET_FILES = ("suggestions.parquet", "cold_start.parquet", "current_markets.parquet")
+
+
+def _market_frames(scores: Path) -> dict[str, pd.DataFrame]:
+    missing = [name for name in MARKET_FILES if not (scores / name).is_file()]
+    if missing:
+        raise NotReady(f"the scoring run wrote no {', '.join(missing)} in {scores}")
+    return {name: pd.read_parquet(scores / name) for name in MARKET_FILES}
+
+
+def _as_of_year(suggestions: pd.DataFrame) -> int:
+    years = sorted({int(year) for year in suggestions["as_of_year"]})
+    if len(years) != 1:
+        raise ValueError(f"suggestions.parquet holds as-of years {years}: expected exactly one")
+    return years[0]
+
+
+def load_markets(
+    lake: LocalLake, tables: Mapping[str, Any], scores: Path, version: str
+) -> LoadResult:
+    """Replace `market_suggestions` with the scoring run's suggestions and write the markets
+    serving table. The items are built (and the frames checked against `version`) before
+    anything is replaced, so a bad scoring run leaves the table and serving as they were."""
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import to_arrow, write_partitioned
+    from exportintel.serving.load import write_items
+    from exportintel.serving.markets import COLD_PREFIX, META_ID, market_items
+
+    frames = _market_frames(scores)
+    suggestions = frames["suggestions.parquet"]
+    contract = get_contract("market_suggestions")
+    table = to_arrow(suggestions, contract)  # a missing column fails here
+    items = market_items(
+        suggestions,
+        frames["cold_start.parquet"],
+        frames["current_markets.parquet"],
+        version=version,
+        as_of_year=_as_of_year(suggestions),
+    )
+    write_partitioned(table, contract, lake.mirror(contract.name).folder)
+    lake.publish(contract.name)
+    cold = sum(1 for item in items if str(item["firm_id"]).startswith(f"{COLD_PREFIX}#"))
+    meta = sum(1 for item in items if item["firm_id"] == META_ID)
+    written = write_items(tables["markets"], items)
+    serving = {"exporters": written - cold - meta, "cold-start lists": cold, "meta": meta}
+    return LoadResult("markets", version, table.num_rows, serving)

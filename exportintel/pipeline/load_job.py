@@ -31,6 +31,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--firms-table", required=True)
     parser.add_argument("--matches-table", required=True)
     parser.add_argument("--continuity-table", required=True)
+    parser.add_argument("--markets-table", required=True)
     parser.add_argument("--workdir", default="/opt/ml/processing/work")
     return parser.parse_args(argv)
 
@@ -40,7 +41,7 @@ def load(model: str, args: argparse.Namespace) -> None:
 
     from exportintel.continuity.alerts import to_json
     from exportintel.local.lake import LocalLake
-    from exportintel.pipeline.load import load_continuity, load_matching
+    from exportintel.pipeline.load import load_continuity, load_markets, load_matching
     from exportintel.resources import Resources
     from exportintel.settings import ENVIRONMENTS
 
@@ -57,6 +58,7 @@ def load(model: str, args: argparse.Namespace) -> None:
         "firms": dynamodb.Table(args.firms_table),
         "matches": dynamodb.Table(args.matches_table),
         "continuity": dynamodb.Table(args.continuity_table),
+        "markets": dynamodb.Table(args.markets_table),
     }
     scores = Path(args.scores)
     if model == "continuity":
@@ -67,8 +69,12 @@ def load(model: str, args: argparse.Namespace) -> None:
             Body=to_json(result.risk_changes, run_id=args.run_id).encode("utf-8"),
             ContentType="application/json",
         )
-    else:
+    elif model == "matching":
         result = load_matching(lake, tables, scores, args.model_version, settings)
+    elif model == "markets":
+        result = load_markets(lake, tables, scores, args.model_version)
+    else:
+        raise ValueError(f"no load step for model {model!r}")
     log.info("%s", result.render())
 
 

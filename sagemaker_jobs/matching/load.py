@@ -3,8 +3,8 @@ DynamoDB serving tables (the pipeline's load step; see exportintel/pipeline/load
 
 Arguments: --scores (the version's scores/ prefix, downloaded by the job), --model-version,
 --run-id, --environment (dev or prod settings), --curated-bucket, --artifacts-bucket,
---firms-table, --matches-table, --continuity-table. Failures: message on stderr and in
-SM_OUTPUT_DIR/failure, exit code 1.
+--firms-table, --matches-table, --continuity-table, --markets-table. Failures: message on
+stderr and in SM_OUTPUT_DIR/failure, exit code 1.
 """
 
 from __future__ import annotations
