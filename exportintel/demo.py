@@ -3,9 +3,9 @@
 generate (small) -> emulation up -> ingest (Kinesis, Firehose, S3) -> pump -> the pipeline
 (`exportintel.pipeline.local`, the step graph the Step Functions state machine runs in AWS):
 curate every dataset (the Glue job's code under local Spark), derive the models' tables
-(Glue jobs), train both models (SageMaker scripts), the quality gate, score, load the curated
-score tables and the DynamoDB serving tables, publish the risk group's changes -> what staff
-and analysts get: sample matches with reasons, the risk group, the continuity report, the
+(Glue jobs), train the three models (SageMaker scripts), the quality gate, score, load the
+curated score tables and the DynamoDB serving tables, publish the risk group's changes -> what
+staff and analysts get: sample matches with reasons, the risk group, the continuity report, the
 named queries (DuckDB) -> the API's handlers on 127.0.0.1 called over HTTP. Every step is the
 same code that runs in AWS; only the endpoints differ. With `serve`, the API then stays up.
 """
@@ -95,7 +95,7 @@ def _pipeline(aws: EmulatedAws, state: Path) -> LocalPipeline:
         load_or_create_key(state),
         on_step=lambda result: print("   " + render_step(result), flush=True),
     )
-    run = pipeline.run({"continuity": "train", "matching": "train"})
+    run = pipeline.run({"continuity": "train", "matching": "train", "markets": "train"})
     if not run.ok:
         raise SystemExit(f"the pipeline stopped: {run.failure}")
     return pipeline
@@ -191,7 +191,7 @@ def run_demo(*, data: Path, scale: str = "small", seed: int = 7, serve: bool = F
     with step("4/7 pump the Kinesis stream into the clickstream Firehose (moto does not)"):
         _pump(aws, state)
     with step("5/7 the pipeline, step for step as the Step Functions state machine runs it: "
-              "curate (Glue jobs under local Spark), derive, train both models (SageMaker "
+              "curate (Glue jobs under local Spark), derive, train the three models (SageMaker "
               "scripts), quality gate, score, load DynamoDB and the score tables, "
               "risk alerts"):  # fmt: skip
         pipeline = _pipeline(aws, state)
@@ -215,7 +215,8 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"
-  .venv/bin/exportintel pipeline run --matching score --continuity skip   # re-score only
+  .venv/bin/exportintel pipeline run --matching score --continuity skip --markets skip
+      # re-score matching only (a model left out is trained)
   .venv/bin/exportintel local down     # stop it (its data is discarded)
 Serve the API (same handlers, token required), then call it:
   .venv/bin/exportintel serve          # or SERVE=1 make demo""")

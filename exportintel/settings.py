@@ -86,12 +86,14 @@ class PipelineSchedule:
 
 
 def _pipeline_schedules() -> tuple[PipelineSchedule, ...]:
-    """Matching retrained daily; continuity re-scored monthly with the month's firm and macro
-    data, and retrained once a year when the previous year's export records are complete.
+    """Matching retrained daily; continuity and markets re-scored monthly with the month's
+    firm, trade and macro data, and retrained once a year when the previous year's export
+    records are complete.
 
     The times keep runs apart (a run takes under two hours at the agency's scale): the daily
-    run at 02:00 in Seoul, the continuity runs on the 2nd of the month at 06:00 in Seoul. The
-    yearly retraining replaces the April re-scoring (it re-scores too).
+    run at 02:00 in Seoul, the continuity runs on the 2nd of the month at 06:00 in Seoul, the
+    market runs an hour later. The yearly retraining replaces the April re-scoring (it
+    re-scores too).
     """
     return (
         PipelineSchedule(
@@ -111,6 +113,18 @@ def _pipeline_schedules() -> tuple[PipelineSchedule, ...]:
             cron=CronSchedule(minute="0", hour="21", day="1", month="4"),
             modes=(("continuity", "train"),),
             description="Retrain the continuity model on the completed export year",
+        ),
+        PipelineSchedule(
+            name="markets-monthly",
+            cron=CronSchedule(minute="0", hour="22", day="1", month="1-3,5-12"),
+            modes=(("markets", "score"),),
+            description="Re-score the market suggestions with the month's data",
+        ),
+        PipelineSchedule(
+            name="markets-yearly",
+            cron=CronSchedule(minute="0", hour="22", day="1", month="4"),
+            modes=(("markets", "train"),),
+            description="Retrain the market model on the completed export year",
         ),
     )
 

@@ -31,11 +31,13 @@ from infra.pipeline_guards import TaskGuard
 from infra.pipeline_tasks import (
     MODEL_DIR,
     OUTPUT_DIR,
-    SCORE_DIR,
     SCORES_DIR,
     Path_,
+    input_dir,
+    input_flag,
     local_module,
     processing_task,
+    scoring_inputs,
     train_task,
 )
 from infra.serving_tables import ServingTables
@@ -251,10 +253,10 @@ class PipelineGraph:
             "model": (MODEL_DIR, Path_("$.current.model_uri"))
         }
         arguments = ["--model-dir", MODEL_DIR]
-        if model == "continuity":
-            features = self.curated_bucket.s3_url_for_object(table_prefix("continuity_features"))
-            inputs["score"] = (SCORE_DIR, features)
-            arguments += ["--score", SCORE_DIR]
+        for name, table in scoring_inputs(model).items():
+            prefix = self.curated_bucket.s3_url_for_object(table_prefix(table))
+            inputs[name] = (input_dir(name), prefix)
+            arguments += [input_flag(name), input_dir(name)]
         arguments += ["--output-dir", OUTPUT_DIR, *module.scoring_arguments(self.settings)]
         task = processing_task(
             self.scope,
@@ -284,6 +286,7 @@ class PipelineGraph:
             "--firms-table", self.tables.table("firms").table_name,
             "--matches-table", self.tables.table("matches").table_name,
             "--continuity-table", self.tables.table("continuity").table_name,
+            "--markets-table", self.tables.table("markets").table_name,
         ]  # fmt: skip
         task = processing_task(
             self.scope,

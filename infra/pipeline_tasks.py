@@ -25,6 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from exportintel.pipeline.local import model_module
 from exportintel.pipeline.versions import model_prefix
 from exportintel.settings import EnvironmentSettings
 from infra.training import MODEL_TABLES, Training, table_prefix
@@ -32,7 +33,6 @@ from infra.training import MODEL_TABLES, Training, table_prefix
 PROCESSING = "/opt/ml/processing"
 CODE_DIR = f"{PROCESSING}/input/code"
 MODEL_DIR = f"{PROCESSING}/input/model"
-SCORE_DIR = f"{PROCESSING}/input/score"
 SCORES_DIR = f"{PROCESSING}/input/scores"
 OUTPUT_DIR = f"{PROCESSING}/output"
 # Unpack the bundle (the asset's only object, whatever its hashed name), install the bundled
@@ -44,6 +44,9 @@ ENTRYPOINT_SCRIPT = (
     'exec python3 "$0" "$@"'
 )
 PROCESSING_JOB_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
+# CreateProcessingJob's limit on ProcessingInputs (the market scoring job uses all ten: the
+# bundle, the model and its eight tables).
+MAX_PROCESSING_INPUTS = 10
 
 
 @dataclass(frozen=True)
@@ -116,28 +119,59 @@ def training_hyperparameters(
             "exporters-file": "matching_exporters",
             "buyers-file": "matching_buyers",
         }
-    extra = settings.continuity_hyperparameters if model == "continuity" else (
-        settings.matching_hyperparameters
-    )  # fmt: skip
-    return values | dict(extra)
+    return values | dict(extra_hyperparameters(model, settings))
+
+
+def extra_hyperparameters(model: str, settings: EnvironmentSettings) -> tuple[tuple[str, str], ...]:
+    """`settings.<model>_hyperparameters`: what an environment adds to a model's training."""
+    extras = {
+        "continuity": settings.continuity_hyperparameters,
+        "matching": settings.matching_hyperparameters,
+        "markets": settings.markets_hyperparameters,
+    }
+    if model not in extras:
+        raise ValueError(f"no hyperparameters setting for model {model!r}")
+    return extras[model]
 
 
 def local_module(model: str) -> Any:
-    if model == "continuity":
-        from exportintel.continuity import local as continuity
-
-        return continuity
-    from exportintel.matching import local as matching
-
-    return matching
+    """The model's `<package>.local` module: its jobs' arguments from the settings."""
+    return model_module(model)
 
 
 def training_channels(model: str) -> dict[str, str]:
-    """Channel name -> curated table."""
+    """Channel name -> curated table: continuity's one `train` channel; matching and markets
+    one channel per table, named after it (the scripts find `SM_CHANNEL_<TABLE>`)."""
     tables = MODEL_TABLES[model].train
     if model == "continuity":
-        return {"train": tables[0]}
-    return {table: table for table in tables}
+        (features,) = tables
+        return {"train": features}
+    if model in ("matching", "markets"):
+        return {table: table for table in tables}
+    raise ValueError(f"no training channels for model {model!r}")
+
+
+def scoring_inputs(model: str) -> dict[str, str]:
+    """Input name -> curated table a scoring job reads besides its model. Each is downloaded
+    to `/opt/ml/processing/input/<name>` and passed as `--<name>` (dashes for underscores):
+    continuity's features as `--score`, the market model's tables as `--export-history`, ..."""
+    tables = MODEL_TABLES[model].score
+    if model == "continuity":
+        (features,) = tables
+        return {"score": features}
+    if model in ("matching", "markets"):
+        return {table: table for table in tables}
+    raise ValueError(f"no scoring inputs for model {model!r}")
+
+
+def input_dir(name: str) -> str:
+    """Where a processing job finds its input `name`."""
+    return f"{PROCESSING}/input/{name}"
+
+
+def input_flag(name: str) -> str:
+    """The script argument that names the folder of input `name`."""
+    return f"--{name.replace('_', '-')}"
 
 
 def train_task(
@@ -233,6 +267,11 @@ def processing_task(
 
     `inputs`: name -> (local path, S3 URI or path to one); `output`: where `OUTPUT_DIR` goes.
     """
+    if len(inputs) + 1 > MAX_PROCESSING_INPUTS:  # the bundle is an input too
+        raise ValueError(
+            f"{model}-{job}: {len(inputs) + 1} processing inputs; SageMaker takes at most "
+            f"{MAX_PROCESSING_INPUTS}"
+        )
     parameters: dict[str, Any] = {
         "ProcessingJobName.$": f"States.Format('{model}-{job}-{{}}', $.run_id)",
         "RoleArn": training.roles[model].role_arn,

@@ -4,7 +4,8 @@ Every job of a model (training, scoring, loading) runs in the XGBoost 3.2-0 fram
 container with the model's `sourcedir.tar.gz` (`infra.bundling.sagemaker_bundle`: the scripts
 of `sagemaker_jobs/<model>/`, the core package and the wheels the container lacks), uploaded
 as a file asset. A role per model keeps each job to its own tables: the continuity jobs never
-see the matching inputs, nor the matching jobs the continuity index.
+see the matching inputs, nor the matching jobs the continuity index, nor the market jobs
+either model's derived tables.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from constructs import Construct, IConstruct, IValidation
 from exportintel.cloud.sagemaker_train import xgboost_image_uri
 from exportintel.contracts import get_contract
 from exportintel.contracts.tables import curated_table
+from exportintel.markets.data import INPUT_TABLES
 from exportintel.pipeline.actions import RUNS_PREFIX
 from exportintel.pipeline.graph import MODELS
 from exportintel.pipeline.versions import model_prefix
@@ -71,6 +73,14 @@ MODEL_TABLES: Mapping[str, ModelTables] = {
         load_reads=("exporters", "buyers"),
         load_writes=("recommendations",),
         serving=("firms", "matches"),
+    ),
+    # The evidence is computed inside the jobs from the curated tables: no derived input.
+    "markets": ModelTables(
+        train=INPUT_TABLES,
+        score=INPUT_TABLES,
+        load_reads=(),
+        load_writes=("market_suggestions",),
+        serving=("markets",),
     ),
 }
 

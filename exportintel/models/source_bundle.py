@@ -57,14 +57,22 @@ PIP_TARGET = (
 # formats), `tzdata` (matching's Asia/Seoul at import time; the base image may lack the system
 # zone files), and for the load step `orjson` (curation, imported by the lake staging) and
 # `aws-lambda-powertools` (the serving package's API module, imported by the table loaders).
-# One set for every model: the jobs share the core package, and the load step reaches both
-# models' modules.
+# One set for every model: the jobs share the core package, and the load step reaches every
+# model's modules.
 _REQUIRED = ("implicit", "pycountry", "tzdata", "orjson", "aws-lambda-powertools")
-REQUIREMENTS: Mapping[str, tuple[str, ...]] = {"continuity": _REQUIRED, "matching": _REQUIRED}
+REQUIREMENTS: Mapping[str, tuple[str, ...]] = {
+    "continuity": _REQUIRED,
+    "matching": _REQUIRED,
+    "markets": _REQUIRED,
+}
 # Dependencies of the requirements that the container may lack: shipped as wheels but not
 # required by name, so pip keeps the container's own copy when it satisfies them.
 _SUPPORT = ("tqdm", "threadpoolctl", "jmespath", "typing-extensions")
-SUPPORT: Mapping[str, tuple[str, ...]] = {"continuity": _SUPPORT, "matching": _SUPPORT}
+SUPPORT: Mapping[str, tuple[str, ...]] = {
+    "continuity": _SUPPORT,
+    "matching": _SUPPORT,
+    "markets": _SUPPORT,
+}
 # Modules of the container's own environment that the scripts import (numpy, pandas, pyarrow,
 # scipy, scikit-learn with joblib and threadpoolctl, xgboost; boto3 for the training toolkit).
 CONTAINER_MODULES = frozenset(

@@ -8,6 +8,10 @@ test compares the two orders. The graph is a `Chain` of steps and `Parallel` blo
     Models (in parallel):
       continuity: export_status -> continuity_features -> train -> gate -> score -> load -> alert
       matching:   matching_inputs -> train -> gate -> score -> load
+      markets:    train -> gate -> score -> load
+
+The market model has no derive step: its jobs compute the evidence from the curated tables
+themselves (`exportintel.markets.data.INPUT_TABLES`).
 
 Each run says, per model, what to do (`Mode`): `train` runs its whole branch (retrain, judge
 the new version at the quality gate, score with it if it passed), `score` re-scores with the
@@ -27,7 +31,7 @@ from exportintel.glue_jobs import CONTINUITY_FEATURES, EXPORT_STATUS, MATCHING_I
 Mode = Literal["train", "score", "skip"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 Kind = Literal["curate", "derive", "train", "gate", "score", "load", "alert"]
-MODELS = ("continuity", "matching")
+MODELS = ("continuity", "matching", "markets")
 
 WHEN_TRAINING: frozenset[Mode] = frozenset({"train"})
 WHEN_SCORING: frozenset[Mode] = frozenset({"train", "score"})
@@ -97,6 +101,7 @@ def pipeline() -> Chain:
                         "continuity", (EXPORT_STATUS.name, CONTINUITY_FEATURES.name), alert=True
                     ),
                     _model_branch("matching", (MATCHING_INPUTS.name,), alert=False),
+                    _model_branch("markets", (), alert=False),
                 ),
             ),
         )

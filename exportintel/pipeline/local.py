@@ -16,6 +16,7 @@ in Step Functions, and an alert goes to the emulated alerts topic.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import time
 import traceback
@@ -178,7 +179,7 @@ class LocalPipeline:
         return _summary_text(summary, job.writes)
 
     def _train(self, model: str, run: PipelineRun) -> str:
-        trained = _model_module(model).train(
+        trained = model_module(model).train(
             self.lake, self.settings, job_name=f"{model}-{run.run_id}"
         )
         self.trained[model] = trained
@@ -191,7 +192,7 @@ class LocalPipeline:
         return f"passed; {verdict['version']} serves now"
 
     def _score(self, model: str, run: PipelineRun) -> str:
-        scored = _model_module(model).score(self.lake, self.settings)
+        scored = model_module(model).score(self.lake, self.settings)
         self.scored[model] = scored
         return f"scored with {scored.version}"
 
@@ -207,8 +208,12 @@ class LocalPipeline:
             result = load.load_continuity(self.lake, tables, scores, scored.version)
             changes = to_json(result.risk_changes, run_id=run.run_id)
             self._put(actions.risk_changes_key(run.run_id), changes)
-        else:
+        elif model == "matching":
             result = load.load_matching(self.lake, tables, scores, scored.version, self.settings)
+        elif model == "markets":
+            result = load.load_markets(self.lake, tables, scores, scored.version)
+        else:
+            raise ValueError(f"no load step for model {model!r}")
         return result.render()
 
     def _alert(self, model: str, run: PipelineRun) -> str:
@@ -267,14 +272,20 @@ def gate(
     )
 
 
-def _model_module(model: str) -> Any:
-    if model == "continuity":
-        from exportintel.continuity import local as continuity
+# Each model's steps on the emulation (`train`, `score`) and the arguments its SageMaker jobs
+# take from the settings (`training_arguments`, `scoring_arguments`; the CDK app reads these).
+MODEL_MODULES = {
+    "continuity": "exportintel.continuity.local",
+    "matching": "exportintel.matching.local",
+    "markets": "exportintel.markets.local",
+}
 
-        return continuity
-    from exportintel.matching import local as matching
 
-    return matching
+def model_module(model: str) -> Any:
+    """The model's local module (imported on first use: each pulls in its model's code)."""
+    if model not in MODEL_MODULES:
+        raise ValueError(f"no model {model!r}; models: {', '.join(MODEL_MODULES)}")
+    return importlib.import_module(MODEL_MODULES[model])
 
 
 def _summary_text(summary: Mapping[str, Any], tables: tuple[str, ...]) -> str:

@@ -5,22 +5,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
 from exportintel.cloud.sagemaker_train import bundle_output_key, role_output_key
-from exportintel.continuity.local import training_arguments as continuity_arguments
-from exportintel.matching.local import training_arguments as matching_arguments
+from exportintel.markets.data import INPUT_TABLES as MARKET_TABLES
 from exportintel.pipeline import graph
+from exportintel.pipeline.local import model_module
 from exportintel.settings import DEV, PROD, EnvironmentSettings
 from infra.etl import pascal
 from infra.pipeline_graph import state_name
 from infra.pipeline_stack import PipelineStack
-from infra.pipeline_tasks import PROCESSING_JOB_SYNC
+from infra.pipeline_tasks import MAX_PROCESSING_INPUTS, PROCESSING_JOB_SYNC
 from infra.stage import PlatformStage
-from tests.infra.support import SynthesisedApp, of_type
+from tests.infra.support import (
+    SynthesisedApp,
+    as_list,
+    joined,
+    logical_id,
+    of_type,
+    role_statements,
+)
 
 TOKEN = "<token>"
 
@@ -233,18 +241,21 @@ def test_training_runs_the_bundle_in_script_mode_with_the_settings_arguments(
     assert hyper["sagemaker_program"] == "train.py"
     assert hyper["sagemaker_submit_directory"] == TOKEN  # the bundle asset's S3 URL
     assert hyper["sagemaker_region"] == DEV.region
-    arguments = continuity_arguments(DEV) if model == "continuity" else matching_arguments(DEV)
+    arguments = model_module(model).training_arguments(DEV)
     for flag, value in zip(arguments[::2], arguments[1::2], strict=True):
         assert hyper[flag[2:]] == value
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
                 for c in parameters["InputDataConfig"]}  # fmt: skip
     if model == "continuity":
         assert channels == {"train": f"s3://{TOKEN}/continuity_features/"}
-    else:
+    elif model == "matching":
         assert channels == {t: f"s3://{TOKEN}/{t}/" for t in
                             ("interactions", "matching_exporters", "matching_buyers")}  # fmt: skip
         assert hyper["train"] == "/opt/ml/input/data"
         assert hyper["interactions-file"] == "interactions"
+    else:
+        # One channel per curated table, named after it: the script's SM_CHANNEL_<TABLE>.
+        assert channels == {t: f"s3://{TOKEN}/{t}/" for t in MARKET_TABLES}
     assert parameters["OutputDataConfig"]["S3OutputPath"] == f"s3://{TOKEN}/models/{model}/"
     assert parameters["TrainingJobName.$"] == f"States.Format('{model}-{{}}', $.run_id)"
     assert parameters["ResourceConfig"]["InstanceType"] == DEV.training_instance_type
@@ -280,8 +291,78 @@ def test_scoring_and_loading_are_processing_jobs_over_the_current_version(
     assert outputs[0]["S3Output"]["S3Uri.$"] == "$.current.scores_uri"
     load_arguments = load["Parameters"]["AppSpecification"]["ContainerArguments.$"]
     for fragment in ("'--model-version', $.current.version", "'--run-id', $.run_id",
-                     "'--environment', 'dev'", "'--continuity-table'"):  # fmt: skip
+                     "'--environment', 'dev'", "'--continuity-table'",
+                     "'--markets-table'"):  # fmt: skip
         assert fragment in load_arguments
+    for job in (score, load):
+        assert len(job["Parameters"]["ProcessingInputs"]) <= MAX_PROCESSING_INPUTS
+
+
+def test_market_scoring_gets_each_table_as_an_input_and_an_argument(
+    definition: dict[str, Any],
+) -> None:
+    score = states_by_name(definition)["ScoreMarkets"]["Parameters"]
+    inputs = {i["InputName"]: i["S3Input"] for i in score["ProcessingInputs"]}
+    assert list(inputs) == ["code", "model", *MARKET_TABLES]
+    assert inputs["model"]["S3Uri.$"] == "$.current.model_uri"
+    arguments = score["AppSpecification"]["ContainerArguments"]
+    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    for table in MARKET_TABLES:
+        folder = f"/opt/ml/processing/input/{table}"
+        assert inputs[table]["S3Uri"] == f"s3://{TOKEN}/{table}/"
+        assert inputs[table]["LocalPath"] == folder
+        assert given[f"--{table.replace('_', '-')}"] == folder
+    assert given["--output-dir"] == "/opt/ml/processing/output"
+    assert "--score" not in given
+
+
+def test_the_market_branch_runs_its_four_steps_in_order(definition: dict[str, Any]) -> None:
+    (branch,) = [
+        b for b in definition["States"]["Models"]["Branches"] if b["StartAt"].endswith("Markets")
+    ]
+    tasks = [n for n in depth_first(branch) if branch["States"][n]["Type"] == "Task"]
+    main_path = [n for n in tasks if not n.startswith("Notify")]
+    assert main_path == ["TrainMarkets", "GateMarkets", "CurrentMarkets", "ScoreMarkets",
+                         "LoadMarkets"]  # fmt: skip
+    assert not any(name.startswith(("Derive", "Alert")) for name in branch["States"])
+
+
+# --- the SageMaker roles ---------------------------------------------------------------------
+
+
+def _object_grants(statements: list[dict[str, Any]], action: str) -> set[str]:
+    """The object ARNs (flattened) of the statements allowing `action`."""
+    return {
+        joined(r)
+        for s in statements
+        if action in as_list(s["Action"])
+        for r in as_list(s["Resource"])
+        if joined(r).endswith("/*")
+    }
+
+
+def test_the_market_role_reaches_only_its_tables_models_and_serving_table(
+    synthesised: SynthesisedApp, template: Template
+) -> None:
+    stack = _stack(synthesised, DEV)
+    statements = role_statements(template, logical_id(stack, stack.training.roles["markets"]))
+    readable = _object_grants(statements, "s3:GetObject*")
+    for table in (*MARKET_TABLES, "market_suggestions"):
+        assert any(arn.endswith(f"/{table}/*") for arn in readable), table
+    for other in ("continuity_features", "continuity_index", "recommendations", "interactions"):
+        assert not any(f"/{other}/" in arn for arn in readable), other
+    deletable = _object_grants(statements, "s3:DeleteObject*")
+    suffixes = sorted(arn.rsplit("/", 2)[-2] for arn in deletable)
+    assert suffixes == ["market_suggestions", "markets"]  # the table and models/markets/*
+    assert any(arn.endswith("/models/markets/*") for arn in deletable)
+    assert not any("pipeline-runs" in joined(r) for s in statements for r in as_list(s["Resource"]))
+    written = {
+        json.dumps(r)
+        for s in statements
+        if "dynamodb:BatchWriteItem" in as_list(s["Action"])
+        for r in as_list(s["Resource"])
+    }
+    assert written and all("MarketsTable" in arn for arn in written)
 
 
 # --- schedules, topics, logs -----------------------------------------------------------------
@@ -303,6 +384,17 @@ def test_one_rule_per_schedule_with_its_modes_and_a_dead_letter_queue(
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     (queue,) = queues.values()
     assert "KmsMasterKeyId" in queue["Properties"]
+
+
+def test_the_market_model_is_rescored_monthly_and_retrained_in_april_after_continuity() -> None:
+    schedules = {s.name: s for s in DEV.pipeline_schedules}
+    monthly, yearly = schedules["markets-monthly"], schedules["markets-yearly"]
+    assert dict(monthly.modes) == {"markets": "score"}
+    assert dict(yearly.modes) == {"markets": "train"}
+    for markets, continuity in ((monthly, schedules["continuity-monthly"]),
+                                (yearly, schedules["continuity-yearly"])):  # fmt: skip
+        later = replace(continuity.cron, hour=str(int(continuity.cron.hour) + 1))
+        assert markets.cron == later
 
 
 def test_topics_are_encrypted_and_refuse_plain_http(template: Template) -> None:
@@ -329,6 +421,8 @@ def test_outputs_name_the_topics_for_the_cli(template: Template) -> None:
         "XgboostImageUri",
         role_output_key("continuity"),
         bundle_output_key("matching"),
+        role_output_key("markets"),
+        bundle_output_key("markets"),
     }
     assert expected <= set(outputs)
 

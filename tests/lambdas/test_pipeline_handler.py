@@ -106,7 +106,10 @@ def test_prepare_fills_in_skipped_models_and_takes_the_execution_name_as_run_id(
     aws: dict[str, Any],
 ) -> None:
     result = invoke(event("prepare", input={"modes": {"matching": "score"}}))
-    assert result == {"modes": {"continuity": "skip", "matching": "score"}, "run_id": RUN_ID}
+    assert result == {
+        "modes": {"continuity": "skip", "matching": "score", "markets": "skip"},
+        "run_id": RUN_ID,
+    }
 
 
 def test_prepare_refuses_an_unknown_mode_with_a_clear_message(aws: dict[str, Any]) -> None:
@@ -115,7 +118,11 @@ def test_prepare_refuses_an_unknown_mode_with_a_clear_message(aws: dict[str, Any
 
 
 def test_prepare_of_a_run_started_without_modes_skips_every_model(aws: dict[str, Any]) -> None:
-    assert invoke(event("prepare", input={}))["modes"] == {"continuity": "skip", "matching": "skip"}
+    assert invoke(event("prepare", input={}))["modes"] == {
+        "continuity": "skip",
+        "matching": "skip",
+        "markets": "skip",
+    }
 
 
 def test_prepare_refuses_an_unknown_model(aws: dict[str, Any]) -> None:
@@ -181,6 +188,30 @@ def test_a_failing_version_is_recorded_and_the_previous_one_keeps_serving(
     assert after == before
     verdict = versions.verdict(s3, BUCKET, "continuity", gate["version"])
     assert verdict is not None and verdict["passed"] is False
+
+
+def test_the_market_models_gate_reads_its_held_out_hits(aws: dict[str, Any]) -> None:
+    s3 = aws["s3"]
+    version = f"markets-{RUN_ID}"
+    uri = f"s3://{BUCKET}/models/markets/{version}/output/model.tar.gz"
+
+    def gate_with(model_hit: float) -> dict[str, Any]:
+        hits = {"model": {"value": model_hit}, "largest_importers": {"value": 0.35},
+                "fastest_growing": {"value": 0.1}}  # fmt: skip
+        metrics = {"model_version": version, "held_out": {"hit_at_5": hits}}
+        _, key = actions.split_s3_uri(uri)
+        s3.put_object(Bucket=BUCKET, Key=key, Body=model_archive(metrics))
+        return invoke(event("gate", model="markets", version=version, model_uri=uri))
+
+    behind = gate_with(0.3)
+    assert behind["passed"] is False
+    assert behind["failures"] == ["hit@5 beats largest importers: 0.3000 (needs > 0.3500)"]
+    assert versions.current(s3, BUCKET, "markets") is None
+
+    assert gate_with(0.41)["passed"] is True
+    current = versions.current(s3, BUCKET, "markets")
+    assert current is not None and current["model_version"] == version
+    assert versions.current(s3, BUCKET, "continuity") is None
 
 
 def test_an_archive_without_metrics_fails_the_gate_closed(aws: dict[str, Any]) -> None:

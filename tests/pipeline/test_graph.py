@@ -7,7 +7,15 @@ import pytest
 
 from exportintel.contracts import all_contracts
 from exportintel.glue_jobs import DERIVED_JOBS
-from exportintel.pipeline.graph import BadModes, Chain, Parallel, parse_modes, pipeline, steps
+from exportintel.pipeline.graph import (
+    MODELS,
+    BadModes,
+    Chain,
+    Parallel,
+    parse_modes,
+    pipeline,
+    steps,
+)
 
 
 def _names(modes: dict[str, str]) -> list[str]:
@@ -33,7 +41,15 @@ def test_every_derived_job_runs_once_before_its_models_training() -> None:
     assert names.index("derive-matching_inputs") < names.index("train-matching")
 
 
-@pytest.mark.parametrize("model", ["continuity", "matching"])
+def test_the_models_are_continuity_matching_and_markets_each_in_a_branch() -> None:
+    assert MODELS == ("continuity", "matching", "markets")
+    models = pipeline().items[1]
+    assert isinstance(models, Parallel) and models.name == "Models"
+    owners = [{getattr(i, "model", None) for i in b.items} for b in models.branches]
+    assert owners == [{"continuity"}, {"matching"}, {"markets"}]
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_a_model_branch_trains_then_gates_then_scores_then_loads(model: str) -> None:
     graph = pipeline()
     models = graph.items[1]
@@ -62,4 +78,13 @@ def test_bad_modes_are_refused_with_a_clear_message() -> None:
         parse_modes({"pricing": "train"})
     with pytest.raises(BadModes, match="unknown mode 'retrain'"):
         parse_modes({"matching": "retrain"})
-    assert parse_modes(None) == {"continuity": "skip", "matching": "skip"}
+    assert parse_modes(None) == {"continuity": "skip", "matching": "skip", "markets": "skip"}
+
+
+def test_the_market_branch_has_no_derive_and_no_alert() -> None:
+    markets = [s.name for s in steps() if s.model == "markets"]
+    assert markets == ["train-markets", "gate-markets", "score-markets", "load-markets"]
+    trained = _names({"markets": "train"})
+    assert [n for n in trained if not n.startswith("curate-")] == markets
+    scored = _names({"markets": "score"})
+    assert [n for n in scored if not n.startswith("curate-")] == ["score-markets", "load-markets"]

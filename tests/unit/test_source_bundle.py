@@ -28,7 +28,7 @@ from exportintel.models.source_bundle import (
 )
 from tests.imports import third_party_imports
 
-MODELS = ("continuity", "matching")
+MODELS = ("continuity", "matching", "markets")
 # Functions of shared modules that only the Glue jobs call (Spark column expressions).
 GLUE_ONLY = {"pyspark"}
 FAKE_VERSIONS = {"implicit": "0.7.3", "pycountry": "26.2.16", "tzdata": "2026.6",
