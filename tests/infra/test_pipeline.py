@@ -19,7 +19,13 @@ from exportintel.settings import DEV, PROD, EnvironmentSettings
 from infra.etl import pascal
 from infra.pipeline_graph import state_name
 from infra.pipeline_stack import PipelineStack
-from infra.pipeline_tasks import MAX_PROCESSING_INPUTS, PROCESSING_JOB_SYNC
+from infra.pipeline_tasks import (
+    MAX_PROCESSING_INPUTS,
+    PROCESSING_JOB_SYNC,
+    scoring_inputs,
+    training_channels,
+    training_hyperparameters,
+)
 from infra.stage import PlatformStage
 from tests.infra.support import (
     SynthesisedApp,
@@ -325,6 +331,22 @@ def test_the_market_branch_runs_its_four_steps_in_order(definition: dict[str, An
     assert main_path == ["TrainMarkets", "GateMarkets", "CurrentMarkets", "ScoreMarkets",
                          "LoadMarkets"]  # fmt: skip
     assert not any(name.startswith(("Derive", "Alert")) for name in branch["States"])
+
+
+def test_each_models_settings_hyperparameters_reach_its_training_only() -> None:
+    settings = replace(DEV, markets_hyperparameters=(("l2", "0.5"),))
+    markets = training_hyperparameters("markets", settings, "s3://bundles/markets.tar.gz")
+    assert markets["l2"] == "0.5" and markets["test-years"] == "3"
+    for model in ("continuity", "matching"):
+        assert "l2" not in training_hyperparameters(model, settings, "s3://bundles/x.tar.gz")
+
+
+def test_a_model_without_its_jobs_declared_is_refused_not_run_as_another() -> None:
+    for declared in (training_channels, scoring_inputs):
+        with pytest.raises((KeyError, ValueError)):
+            declared("pricing")
+    with pytest.raises(ValueError, match="no model 'pricing'"):
+        training_hyperparameters("pricing", DEV, "s3://bundles/x.tar.gz")
 
 
 # --- the SageMaker roles ---------------------------------------------------------------------
