@@ -65,7 +65,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
     split = parser.add_argument_group("split and evaluation")
     split.add_argument("--test-years", type=int, default=2, help="last labelled years held out")
-    split.add_argument("--validation-years", type=int, default=2, help="years before the test")
+    split.add_argument("--validation-years", type=int, default=3, help="years before the test")
     split.add_argument(
         "--baseline-column",
         default="exported_prev_year",
