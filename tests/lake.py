@@ -1,5 +1,5 @@
 """A small lake on the emulation, built the way `make demo` builds it, once per test session:
-generated, ingested, pumped, curated, and both models derived, trained and scored.
+generated, ingested, pumped, curated, and the three models derived, trained, scored and loaded.
 
 Its own environment ("e2e") on the session's server keeps its buckets, stream and tables apart
 from the other tests'. The AWS_* variables that point boto3 at the server are set only while
@@ -23,6 +23,7 @@ from exportintel.local.emulation import EmulatedAws
 from exportintel.local.lake import LocalLake
 from exportintel.local.pump import Pump, PumpResult
 from exportintel.local.state import load_or_create_key
+from exportintel.markets import local as markets_local
 from exportintel.matching import local as matching_local
 from exportintel.resources import Resources
 from tests.local.harness import RunningEmulation
@@ -50,6 +51,10 @@ class SmallLake:
     matching_scores: matching_local.ScoreRun | None = None
     continuity_verdict: dict[str, object] | None = None
     matching_verdict: dict[str, object] | None = None
+    markets_model: models.TrainedModel | None = None
+    markets_verdict: dict[str, object] | None = None
+    markets_scores: markets_local.ScoreRun | None = None
+    markets_loaded: str = ""
 
     @property
     def resources(self) -> Resources:
@@ -107,6 +112,25 @@ def run_matching(lake: SmallLake) -> None:
         matching_local.publish(local, lake.matching_scores)
 
 
+def run_markets(lake: SmallLake) -> None:
+    """train -> gate -> score -> load, as the pipeline's markets branch runs them."""
+    from exportintel.local.serving import serving_tables
+    from exportintel.pipeline.load import load_markets
+    from exportintel.pipeline.local import gate
+    from exportintel.settings import LOCAL
+
+    local = LocalLake(lake.resources, lake.workdir)
+    with lake.aws_environment():
+        lake.markets_model = markets_local.train(local, LOCAL, job_name="markets-e2e")
+        lake.markets_verdict = gate(local, lake.markets_model, "markets", LOCAL)
+        lake.markets_scores = markets_local.score(local, LOCAL)
+        scores = lake.markets_scores
+        result = load_markets(
+            local, serving_tables(lake.aws), scores.folders.output_data, scores.version
+        )
+        lake.markets_loaded = result.render()
+
+
 def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:
     aws = emulation.environment(ENVIRONMENT)
     data = root / "generated"
@@ -127,4 +151,5 @@ def build_small_lake(emulation: RunningEmulation, root: Path) -> SmallLake:
     lake.summaries = lake.run_etl("first")
     run_continuity(lake)
     run_matching(lake)
+    run_markets(lake)
     return lake

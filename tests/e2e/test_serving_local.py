@@ -94,3 +94,22 @@ def test_the_risk_groups_profile_loaded_from_the_lake(api: tuple[LocalApi, dict[
     continuing = next(r for r in index_rows if r["group_name"] == "continuing")
     # The risk group is the firms under the threshold: its mean index is the lower one.
     assert risk["mean"] < continuing["mean"]
+
+
+def test_an_exporters_markets_over_http(
+    api: tuple[LocalApi, dict[str, str]], small_lake: SmallLake
+) -> None:
+    """The markets the pipeline's load step wrote, in both languages; a buyer is refused."""
+    server, ids = api
+    status, body = get(server, f"/firms/{ids['exporter_id']}/markets")
+    assert status == 200, body
+    assert body["source"] == "scored" and len(body["markets"]) == 5
+    assert small_lake.markets_scores is not None
+    assert body["model_version"] == small_lake.markets_scores.version
+    countries = [m["country_code"] for m in body["markets"]]
+    assert not set(countries) & set(body["current_markets"])
+    assert [m["rank"] for m in body["markets"]] == [1, 2, 3, 4, 5]
+    status, korean = get(server, f"/firms/{ids['exporter_id']}/markets", language="ko")
+    assert status == 200 and korean["markets"][0]["reasons"] == body["markets"][0]["reasons_ko"]
+    status, refused = get(server, f"/firms/{ids['buyer_id']}/markets")
+    assert status == 404 and "exporters" in refused["message"]
