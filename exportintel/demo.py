@@ -13,7 +13,6 @@ same code that runs in AWS; only the endpoints differ. With `serve`, the API the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,14 +37,11 @@ def step(title: str) -> Iterator[None]:
 
 
 def _generate(data: Path, scale: str, seed: int) -> None:
-    from exportintel.generate import generate
+    from exportintel.generate import generate, is_current
 
-    manifest = data / "manifest.json"
-    if manifest.is_file():
-        made = json.loads(manifest.read_text(encoding="utf-8"))
-        if made.get("scale") == scale and made.get("seed") == seed:
-            print(f"   {data} already holds the {scale} data set of seed {seed}: reused")
-            return
+    if is_current(data, scale, seed):
+        print(f"   {data} already holds the {scale} data set of seed {seed}: reused")
+        return
     print(generate(scale=scale, seed=seed, out=data).render())
 
 
@@ -104,6 +100,9 @@ def _pipeline(aws: EmulatedAws, state: Path) -> LocalPipeline:
 def _results(pipeline: LocalPipeline, state: Path) -> Path:
     from exportintel.cli.models import render_matching_metrics, render_metrics
     from exportintel.continuity.local import report
+    from exportintel.markets.local import sample_suggestions
+    from exportintel.markets.summary import describe_suggestions
+    from exportintel.markets.summary import render_metrics as render_markets_metrics
     from exportintel.matching.local import describe_recommendations, sample_matches
     from exportintel.settings import LOCAL
 
@@ -116,6 +115,10 @@ def _results(pipeline: LocalPipeline, state: Path) -> Path:
     indented(render_matching_metrics(pipeline.trained["matching"].metrics))
     print()
     describe_recommendations(indented, sample_matches(pipeline.lake, exporters=2, shown=5))
+    print("\n   market suggestions, held-out entries into new countries:")
+    indented(render_markets_metrics(pipeline.trained["markets"].metrics))
+    print()
+    describe_suggestions(indented, sample_suggestions(pipeline.lake))
     print()
     indented(_risk_group(pipeline, LOCAL.continuity_risk_threshold))
     return report(pipeline.lake, LOCAL, state / "reports" / "continuity")
@@ -195,8 +198,8 @@ def run_demo(*, data: Path, scale: str = "small", seed: int = 7, serve: bool = F
               "scripts), quality gate, score, load DynamoDB and the score tables, "
               "risk alerts"):  # fmt: skip
         pipeline = _pipeline(aws, state)
-    with step("6/7 what staff and analysts get: held-out metrics, matches with reasons, the "
-              "risk group, the named queries (Athena SQL run by DuckDB)"):  # fmt: skip
+    with step("6/7 what staff and analysts get: held-out metrics, matches with reasons, markets "
+              "to try, the risk group, the named queries (Athena SQL run by DuckDB)"):  # fmt: skip
         continuity_report = _results(pipeline, state)
         _queries(resources)
     with step("7/7 serving: the API's Lambda handlers on 127.0.0.1 called over HTTP with the "
@@ -212,6 +215,7 @@ The demo took {time.perf_counter() - started:.0f} s. Where things are:
   the serving versions                 .venv/bin/exportintel versions list matching
   continuity report (in a browser)     {continuity_report}
   stored recommendations               table recommendations (exportintel query)
+  market suggestions                   table market_suggestions (exportintel query)
 The emulation keeps running so you can explore:
   .venv/bin/exportintel query --list
   .venv/bin/exportintel query "SELECT reason_code, count(*) n FROM quarantine GROUP BY 1"

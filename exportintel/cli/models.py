@@ -10,7 +10,8 @@ from typing import Any
 
 from exportintel.cli import target
 
-MODELS = ("continuity", "matching")
+MODELS = ("continuity", "matching")  # with derived tables
+TRAINED = (*MODELS, "markets")
 
 
 def _lake(args: argparse.Namespace) -> Any:
@@ -79,6 +80,10 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     if args.model == "continuity":
         print(render_metrics(trained.metrics))
+    elif args.model == "markets":
+        from exportintel.markets.summary import render_metrics as render_markets_metrics
+
+        print(render_markets_metrics(trained.metrics))
     else:
         print(render_matching_metrics(trained.metrics))
         print(f"every slice: {trained.folders.output_data / 'evaluation.txt'}")
@@ -94,13 +99,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _local_module(model: str) -> Any:
-    if model == "continuity":
-        from exportintel.continuity import local as continuity
+    from exportintel.pipeline.local import model_module
 
-        return continuity
-    from exportintel.matching import local as matching
-
-    return matching
+    return model_module(model)
 
 
 def render_metrics(metrics: dict[str, Any]) -> str:
@@ -169,6 +170,13 @@ def _score(args: argparse.Namespace) -> int:
         for year, (firms, risk) in sorted(run.by_year.items()):
             print(f"{year:<6}{firms:>8,}{risk:>12,}")
         print(f"index: {run.folders.output_data / 'index.parquet'}; table continuity_index")
+    elif args.model == "markets":
+        summary = run.summary
+        print(f"scored {summary['firms']:,} exporters ({summary['novices']:,} novices) as of "
+              f"{summary['as_of_year']} with {run.version}: {summary['rows']:,} suggestions, "
+              f"{summary['cold_start_lists']:,} cold-start lists")  # fmt: skip
+        print(f"files: {run.folders.output_data}; table market_suggestions (the pipeline's load "
+              "step also fills the serving table)")  # fmt: skip
     else:
         print(render_scoring(run.version, run.summary))
         print(f"files: {run.folders.output_data}; table recommendations")
@@ -247,9 +255,9 @@ def register(commands: Any) -> None:
     for name, run, text, models in (
         ("derive", _derive, "derive a model's tables from the curated lake (the Glue jobs)",
          MODELS),
-        ("train", _train, "train a model on the local lake (the SageMaker script)", MODELS),
+        ("train", _train, "train a model on the local lake (the SageMaker script)", TRAINED),
         ("score", _score, "score with the current model into the lake (the SageMaker script)",
-         MODELS),
+         TRAINED),
         ("report", _report, "the analyst report of the latest run, or (continuity) the group "
          "analysis and HTML report of the current scores", ("continuity",)),
         ("evaluate", _evaluate, "held-out evaluation over generated worlds against baselines",

@@ -25,18 +25,21 @@ from typing import Any
 
 from exportintel.contracts import get_contract
 from exportintel.contracts.tables import curated_table
+from exportintel.markets.data import INPUT_TABLES
 from exportintel.models.source_bundle import XGBOOST_FRAMEWORK_VERSION
 from exportintel.pipeline import gate, versions
 from exportintel.resources import output_key
 from exportintel.settings import EnvironmentSettings
 
-MODELS = ("continuity", "matching")
+MODELS = ("continuity", "matching", "markets")
 TRAIN_SCRIPT = "train.py"
 INPUT_DATA = "/opt/ml/input/data"
 # Each model's channels: channel name -> the curated table whose prefix it reads. Continuity
 # reads one table as `train`; matching reads three, named after the tables, and is told where
-# through hyperparameters (its `--train` folder and the file name of each table in it).
+# through hyperparameters (its `--train` folder and the file name of each table in it); markets
+# reads one channel per curated input table, named after it (its script's defaults).
 CHANNELS: Mapping[str, Mapping[str, str]] = {
+    "markets": {table: table for table in INPUT_TABLES},
     "continuity": {"train": "continuity_features"},
     "matching": {
         "interactions": "interactions",
@@ -46,6 +49,7 @@ CHANNELS: Mapping[str, Mapping[str, str]] = {
 }
 CHANNEL_ARGUMENTS: Mapping[str, Mapping[str, str]] = {
     "continuity": {},
+    "markets": {},
     "matching": {
         "train": INPUT_DATA,
         "interactions-file": "interactions",
@@ -221,6 +225,11 @@ def training_arguments(model: str, settings: EnvironmentSettings) -> dict[str, s
 
         decided = matching_arguments(settings)
         extra = settings.matching_hyperparameters
+    elif model == "markets":
+        from exportintel.markets.local import training_arguments as markets_arguments
+
+        decided = markets_arguments(settings)
+        extra = settings.markets_hyperparameters
     else:
         raise ValueError(f"no SageMaker model {model!r}; models: {', '.join(MODELS)}")
     return {**_arguments_to_hyperparameters(decided), **dict(extra)}

@@ -263,6 +263,17 @@ def tour(url: str, token: str, ids: dict[str, str], pump: BackgroundPump) -> lis
         group = call(f"{url}/risk-group?limit=500", token)
         more = " (more pages)" if group["next_cursor"] else ""
         lines.append(f"GET /risk-group: {group['count']} firms at risk in {group['year']}{more}")
+    markets = call(f"{url}/firms/{exporter}/markets", token)
+    current = ", ".join(markets["current_markets"]) or "none yet"
+    lines.append(
+        f"GET /firms/{exporter}/markets ({markets['source']}, as of "
+        f"{markets['as_of_year']}; exports to {current}):"
+    )
+    for market in markets["markets"][:3]:
+        reason = market["reasons"][0] if market["reasons"] else ""
+        lines.append(
+            f"  {market['rank']}. {market['country_code']} {market['score']:.2f}: {reason}"
+        )
     if listed["matches"]:
         saved = listed["matches"][0]["buyer_id"]
         call(f"{url}/matches/{exporter}/{saved}/save", token, "POST")

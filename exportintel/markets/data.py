@@ -10,10 +10,12 @@ import argparse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from exportintel.models.tabular import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INPUT_TABLES = (
     "exporters",
@@ -73,6 +75,7 @@ def read_tables(paths: Mapping[str, Path | str]) -> MarketTables:
 
 
 def read_table(folder: Path, table: str) -> pd.DataFrame:
+    import pandas as pd
     import pyarrow.parquet as pq
 
     files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []

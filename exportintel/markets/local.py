@@ -79,3 +79,30 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         models.upload_output(lake, MODEL, version, folders.output_data / name, f"scores/{name}")
     summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
     return ScoreRun(version, summary, folders)
+
+
+def publish(lake: LocalLake, run: ScoreRun) -> int:
+    """Replace the `market_suggestions` table with the run's suggestions; returns their rows
+    (the pipeline's load step also writes the serving table)."""
+    from exportintel.pipeline.load import publish_suggestions
+
+    return publish_suggestions(lake, run.folders.output_data)
+
+
+def sample_suggestions(lake: LocalLake, firms: int = 2) -> list[dict[str, Any]]:
+    """A novice's and an experienced exporter's suggestions from the `market_suggestions`
+    table (the first of each by firm id), for the demo and the CLI."""
+    import pandas as pd
+
+    folder = lake.pull("market_suggestions")
+    if not has_data(folder):
+        raise NotReady("no market_suggestions table yet: run `exportintel score markets`")
+    table = pd.read_parquet(folder, partitioning=None).sort_values(["firm_id", "rank"])
+    chosen = []
+    for novice in (True, False):
+        ids = table.loc[table["novice"] == novice, "firm_id"].drop_duplicates()
+        chosen.extend(ids.head(max(firms // 2, 1)).tolist())
+    return [
+        {"firm_id": firm, "rows": table[table["firm_id"] == firm].to_dict("records")}
+        for firm in chosen
+    ]

@@ -165,6 +165,27 @@ def _as_of_year(suggestions: pd.DataFrame) -> int:
     return years[0]
 
 
+def publish_suggestions(lake: LocalLake, scores: Path) -> int:
+    """Replace the curated `market_suggestions` table with a scoring run's suggestions (what
+    `exportintel score markets` does; the load step also fills the serving table)."""
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import to_arrow
+
+    suggestions = _market_frames(scores)["suggestions.parquet"]
+    table = to_arrow(suggestions, get_contract("market_suggestions"))
+    _publish_suggestions(lake, table)
+    return int(table.num_rows)
+
+
+def _publish_suggestions(lake: LocalLake, table: Any) -> None:
+    from exportintel.contracts import get_contract
+    from exportintel.etl.arrow_tables import write_partitioned
+
+    contract = get_contract("market_suggestions")
+    write_partitioned(table, contract, lake.mirror(contract.name).folder)
+    lake.publish(contract.name)
+
+
 def load_markets(
     lake: LocalLake, tables: Mapping[str, Any], scores: Path, version: str
 ) -> LoadResult:
@@ -172,7 +193,7 @@ def load_markets(
     serving table. The items are built (and the frames checked against `version`) before
     anything is replaced, so a bad scoring run leaves the table and serving as they were."""
     from exportintel.contracts import get_contract
-    from exportintel.etl.arrow_tables import to_arrow, write_partitioned
+    from exportintel.etl.arrow_tables import to_arrow
     from exportintel.serving.load import write_items
     from exportintel.serving.markets import COLD_PREFIX, META_ID, market_items
 
@@ -187,8 +208,7 @@ def load_markets(
         version=version,
         as_of_year=_as_of_year(suggestions),
     )
-    write_partitioned(table, contract, lake.mirror(contract.name).folder)
-    lake.publish(contract.name)
+    _publish_suggestions(lake, table)
     cold = sum(1 for item in items if str(item["firm_id"]).startswith(f"{COLD_PREFIX}#"))
     meta = sum(1 for item in items if item["firm_id"] == META_ID)
     written = write_items(tables["markets"], items)

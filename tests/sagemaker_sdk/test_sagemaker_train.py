@@ -131,6 +131,21 @@ def test_the_matching_job_reads_three_channels_named_by_hyperparameters(
     assert job["OutputDataConfig"]["S3OutputPath"] == f"s3://{ARTIFACTS}/models/matching/"
 
 
+def test_the_markets_job_reads_one_channel_per_curated_table(
+    aws: Any, target: SageMakerTarget
+) -> None:
+    from exportintel.markets.data import INPUT_TABLES
+
+    run = train_on_sagemaker("markets", settings=DEV, target=target, wait=False, session=aws)
+    job = describe(aws, run.version)
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]
+    }
+    assert channels == {table: f"s3://{CURATED}/{table}/" for table in INPUT_TABLES}
+    assert decoded(job["HyperParameters"])["test-years"] == "3"
+    assert job["OutputDataConfig"]["S3OutputPath"] == f"s3://{ARTIFACTS}/models/markets/"
+
+
 @pytest.mark.parametrize(
     ("model", "passing", "failing"),
     [
