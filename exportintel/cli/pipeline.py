@@ -87,7 +87,8 @@ def _rollback(args: argparse.Namespace) -> int:
         print("re-score to serve it: start the pipeline's state machine with the input "
               f"'{{\"modes\": {{\"{args.model}\": \"score\"}}}}'")  # fmt: skip
     else:
-        print(f"re-score to serve it: exportintel pipeline run --{args.model} score")
+        others = " ".join(f"--{model} skip" for model in MODELS if model != args.model)
+        print(f"re-score to serve it: exportintel pipeline run --{args.model} score {others}")
     return 0
 
 
