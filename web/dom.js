@@ -67,3 +67,26 @@ export function announce(text) {
 export function clear(element, ...children) {
   element.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
 }
+
+/**
+ * The firm-id form of a view: `view` names its route (`#/<view>/<id>`), its input id and its
+ * strings (`<view>.idLabel`, `<view>.show`); `pattern`, if given, is what the input accepts.
+ */
+export function firmIdForm(view, current, pattern = undefined) {
+  const id = `${view}-id`;
+  const input = h("input", { id, name: "id", required: true, value: current, autocomplete: "off", pattern });
+  return h(
+    "form",
+    {
+      class: "toolbar",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const value = input.value.trim().toUpperCase();
+        if (value) window.location.hash = `#/${view}/${encodeURIComponent(value)}`;
+      },
+    },
+    h("label", { for: id }, t(`${view}.idLabel`)),
+    input,
+    h("button", { type: "submit", class: "button" }, t(`${view}.show`)),
+  );
+}

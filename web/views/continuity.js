@@ -2,28 +2,10 @@
 // numbers in a table for screen readers and print), its status per year, its risk factors.
 
 import { getJson } from "../api.js";
-import { clear, emptyBox, errorBox, h, loading, table } from "../dom.js";
+import { clear, emptyBox, errorBox, firmIdForm, h, loading, table } from "../dom.js";
 import { formatNumber, regionName, sizeName, statusName, t } from "../i18n.js";
 
 const FIRM_ID = /^(EXP\d{6}|BUY\d{7})$/;
-
-function idForm(current) {
-  const input = h("input", { id: "continuity-id", name: "id", required: true, value: current, autocomplete: "off" });
-  return h(
-    "form",
-    {
-      class: "toolbar",
-      onsubmit: (event) => {
-        event.preventDefault();
-        const value = input.value.trim().toUpperCase();
-        if (value) window.location.hash = `#/continuity/${encodeURIComponent(value)}`;
-      },
-    },
-    h("label", { for: "continuity-id" }, t("continuity.idLabel")),
-    input,
-    h("button", { type: "submit", class: "button" }, t("continuity.show")),
-  );
-}
 
 function drawChart(canvas, history) {
   const Chart = window.Chart;
@@ -59,19 +41,19 @@ export async function render(section, route) {
   const firmId = (route.id || "").toUpperCase();
   const heading = h("h2", {}, t("continuity.heading"));
   if (!firmId) {
-    clear(section, heading, idForm(""), emptyBox(t("continuity.none")));
+    clear(section, heading, firmIdForm("continuity", ""), emptyBox(t("continuity.none")));
     return null;
   }
-  clear(section, heading, idForm(firmId), loading());
+  clear(section, heading, firmIdForm("continuity", firmId), loading());
   if (!FIRM_ID.test(firmId)) {
-    clear(section, heading, idForm(firmId), errorBox(new Error(`${firmId}: EXP000000 / BUY0000000`)));
+    clear(section, heading, firmIdForm("continuity", firmId), errorBox(new Error(`${firmId}: EXP000000 / BUY0000000`)));
     return null;
   }
   let body;
   try {
     body = await getJson(`/firms/${firmId}/continuity`);
   } catch (error) {
-    clear(section, heading, idForm(firmId), errorBox(error));
+    clear(section, heading, firmIdForm("continuity", firmId), errorBox(error));
     return null;
   }
   const latest = body.latest || {};
@@ -81,7 +63,7 @@ export async function render(section, route) {
   clear(
     section,
     heading,
-    idForm(firmId),
+    firmIdForm("continuity", firmId),
     h(
       "div",
       { class: "firm-summary" },

@@ -4,29 +4,12 @@
 // (a novice, or one that joined after the scoring) is told the list rests on its HS code and size.
 
 import { getJson } from "../api.js";
-import { announce, clear, emptyBox, errorBox, h, loading } from "../dom.js";
+import { announce, clear, emptyBox, errorBox, firmIdForm, h, loading } from "../dom.js";
 import { formatShare, sizeName, t } from "../i18n.js";
 
 // A buyer id goes to the API too, which says why it has no markets.
 const FIRM_ID = /^(EXP\d{6}|BUY\d{7})$/;
-
-function idForm(current) {
-  const input = h("input", { id: "markets-id", name: "id", required: true, value: current, autocomplete: "off", pattern: "EXP[0-9]{6}" });
-  return h(
-    "form",
-    {
-      class: "toolbar",
-      onsubmit: (event) => {
-        event.preventDefault();
-        const value = input.value.trim().toUpperCase();
-        if (value) window.location.hash = `#/markets/${encodeURIComponent(value)}`;
-      },
-    },
-    h("label", { for: "markets-id" }, t("markets.idLabel")),
-    input,
-    h("button", { type: "submit", class: "button" }, t("markets.show")),
-  );
-}
+const EXPORTER_PATTERN = "EXP[0-9]{6}";
 
 function marketItem(market) {
   const score = Math.max(0, Math.min(1, Number(market.score) || 0));
@@ -80,19 +63,19 @@ export async function render(section, route) {
   const firmId = (route.id || "").toUpperCase();
   const heading = h("h2", {}, t("markets.heading"));
   if (!firmId) {
-    clear(section, heading, idForm(""), emptyBox(t("markets.none")));
+    clear(section, heading, firmIdForm("markets", "", EXPORTER_PATTERN), emptyBox(t("markets.none")));
     return null;
   }
-  clear(section, heading, idForm(firmId), loading());
+  clear(section, heading, firmIdForm("markets", firmId, EXPORTER_PATTERN), loading());
   if (!FIRM_ID.test(firmId)) {
-    clear(section, heading, idForm(firmId), errorBox(new Error(`${firmId}: EXP000000`)));
+    clear(section, heading, firmIdForm("markets", firmId, EXPORTER_PATTERN), errorBox(new Error(`${firmId}: EXP000000`)));
     return null;
   }
   let body;
   try {
     body = await getJson(`/firms/${firmId}/markets`);
   } catch (error) {
-    clear(section, heading, idForm(firmId), errorBox(error));
+    clear(section, heading, firmIdForm("markets", firmId, EXPORTER_PATTERN), errorBox(error));
     return null;
   }
   const list = body.markets || [];
@@ -107,7 +90,7 @@ export async function render(section, route) {
   clear(
     section,
     heading,
-    idForm(firmId),
+    firmIdForm("markets", firmId, EXPORTER_PATTERN),
     links,
     summary(body, firmId),
     list.length

@@ -3,30 +3,14 @@
 // the fair exploration on refresh.
 
 import { getJson, postJson } from "../api.js";
-import { announce, clear, emptyBox, errorBox, h, loading } from "../dom.js";
+import { announce, clear, emptyBox, errorBox, firmIdForm, h, loading } from "../dom.js";
 import { formatNumber, regionName, t } from "../i18n.js";
+
+const FIRM_PATTERN = "(EXP[0-9]{6}|BUY[0-9]{7})";
 
 const EXPORTER = /^EXP\d{6}$/;
 const BUYER = /^BUY\d{7}$/;
 const SHOWN = 10;
-
-function idForm(current, route) {
-  const input = h("input", { id: "matches-id", name: "id", required: true, value: current, autocomplete: "off", pattern: "(EXP[0-9]{6}|BUY[0-9]{7})" });
-  return h(
-    "form",
-    {
-      class: "toolbar",
-      onsubmit: (event) => {
-        event.preventDefault();
-        const value = input.value.trim().toUpperCase();
-        if (value) window.location.hash = `#/${route}/${encodeURIComponent(value)}`;
-      },
-    },
-    h("label", { for: "matches-id" }, t("matches.idLabel")),
-    input,
-    h("button", { type: "submit", class: "button" }, t("matches.show")),
-  );
-}
 
 function card(match, firmId, exporterSide, onDone) {
   const otherId = exporterSide ? match.buyer_id : match.exporter_id;
@@ -82,11 +66,11 @@ export async function render(section, route) {
   const heading = h("h2", {}, t("matches.heading"));
   const results = h("div", { class: "results-area" });
   if (!firmId) {
-    clear(section, heading, idForm("", "matches"), emptyBox(t("matches.none")));
+    clear(section, heading, firmIdForm("matches", "", FIRM_PATTERN), emptyBox(t("matches.none")));
     return null;
   }
   if (!EXPORTER.test(firmId) && !BUYER.test(firmId)) {
-    clear(section, heading, idForm(firmId, "matches"), errorBox(new Error(`${firmId}: EXP000000 / BUY0000000`)));
+    clear(section, heading, firmIdForm("matches", firmId, FIRM_PATTERN), errorBox(new Error(`${firmId}: EXP000000 / BUY0000000`)));
     return null;
   }
   const exporterSide = EXPORTER.test(firmId);
@@ -133,7 +117,7 @@ export async function render(section, route) {
   clear(
     section,
     heading,
-    idForm(firmId, "matches"),
+    firmIdForm("matches", firmId, FIRM_PATTERN),
     h(
       "p",
       { class: "subheading" },
