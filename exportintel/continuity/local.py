@@ -18,7 +18,7 @@ from typing import Any
 from exportintel.glue_jobs import CONTINUITY_FEATURES
 from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.local.sagemaker import JobFolders, run_job, script
+from exportintel.local.sagemaker import JobFolders
 from exportintel.settings import EnvironmentSettings
 
 MODEL = "continuity"
@@ -83,21 +83,14 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
     `index.parquet` is kept under the version's `scores/` (`publish` makes it the table)."""
     import pandas as pd
 
-    features = _features(lake)
-    model = lake.workdir / "jobs" / "score-input" / "model"
-    version = models.fetch_current(lake, MODEL, model)
-    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
-    run_job(
-        script(MODEL, "score"),
-        job_name=f"score-{version}",
-        channels={"score": features, "model": model},
-        folders=folders,
+    version, folders = models.score(
+        lake,
+        MODEL,
+        channels={"score": _features(lake)},
         arguments=scoring_arguments(settings),
+        outputs=("index.parquet",),
     )
     scored = pd.read_parquet(folders.output_data / "index.parquet")
-    models.upload_output(
-        lake, MODEL, version, folders.output_data / "index.parquet", "scores/index.parquet"
-    )
     by_year = {
         int(year): (len(group), int(group["risk_group"].sum()))
         for year, group in scored.groupby("year")

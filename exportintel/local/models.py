@@ -109,6 +109,32 @@ def fetch_current(lake: LocalLake, model: str, folder: Path) -> str:
     return str(current["model_version"])
 
 
+def score(
+    lake: LocalLake,
+    model: str,
+    *,
+    channels: Mapping[str, Path],
+    arguments: Sequence[str],
+    outputs: Sequence[str],
+) -> tuple[str, JobFolders]:
+    """Run `sagemaker_jobs/<model>/score.py` with the current version as its `model` channel
+    beside `channels`, and keep its `outputs` under the version's `scores/`; returns the
+    version and the job's folders."""
+    folder = lake.workdir / "jobs" / "score-input" / model
+    version = fetch_current(lake, model, folder)
+    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
+    run_job(
+        script(model, "score"),
+        job_name=f"score-{version}",
+        channels={**channels, "model": folder},
+        folders=folders,
+        arguments=arguments,
+    )
+    for name in outputs:
+        upload_output(lake, model, version, folders.output_data / name, f"scores/{name}")
+    return version, folders
+
+
 def upload_output(lake: LocalLake, model: str, version: str, path: Path, key: str) -> str:
     """A scoring or report file stored beside the version (`<version>/<key>`)."""
     import boto3

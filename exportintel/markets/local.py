@@ -16,7 +16,7 @@ from typing import Any
 
 from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.local.sagemaker import JobFolders, run_job, script
+from exportintel.local.sagemaker import JobFolders
 from exportintel.markets.data import INPUT_TABLES
 from exportintel.settings import EnvironmentSettings
 
@@ -64,19 +64,13 @@ class ScoreRun:
 
 def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
     """The scoring job with the current model over the latest year of evidence."""
-    channels = table_channels(lake)
-    model = lake.workdir / "jobs" / "score-input" / MODEL
-    version = models.fetch_current(lake, MODEL, model)
-    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
-    run_job(
-        script(MODEL, "score"),
-        job_name=f"score-{version}",
-        channels={**channels, "model": model},
-        folders=folders,
+    version, folders = models.score(
+        lake,
+        MODEL,
+        channels=table_channels(lake),
         arguments=scoring_arguments(settings),
+        outputs=(*OUTPUT_FILES, "scoring.json"),
     )
-    for name in (*OUTPUT_FILES, "scoring.json"):
-        models.upload_output(lake, MODEL, version, folders.output_data / name, f"scores/{name}")
     summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
     return ScoreRun(version, summary, folders)
 

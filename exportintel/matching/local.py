@@ -17,7 +17,7 @@ from typing import Any
 from exportintel.glue_jobs import MATCHING_INPUTS
 from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.local.sagemaker import JobFolders, run_job, script
+from exportintel.local.sagemaker import JobFolders
 from exportintel.settings import EnvironmentSettings
 
 MODEL = "matching"
@@ -113,19 +113,10 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
 
     from exportintel.matching.scoring import OUTPUT_FILES
 
-    model = lake.workdir / "jobs" / "score-input" / MODEL
-    version = models.fetch_current(lake, MODEL, model)
-    folders = JobFolders(lake.workdir / "jobs" / f"score-{version}")
-    run_job(
-        script(MODEL, "score"),
-        job_name=f"score-{version}",
-        channels={"model": model},
-        folders=folders,
-        arguments=scoring_arguments(settings),
+    files = [*OUTPUT_FILES.values(), "scoring.json"]
+    version, folders = models.score(
+        lake, MODEL, channels={}, arguments=scoring_arguments(settings), outputs=files
     )
-    files = [folders.output_data / name for name in OUTPUT_FILES.values()]
-    for path in (*files, folders.output_data / "scoring.json"):
-        models.upload_output(lake, MODEL, version, path, f"scores/{path.name}")
     summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
     return ScoreRun(version, summary, folders)
 
