@@ -101,13 +101,22 @@ def bootstrap(
 
 
 def evaluate(
-    world: MarketWorld, *, test_years: int = 3, resamples: int = 500, seed: int = 7
+    world: MarketWorld,
+    *,
+    test_years: int = 3,
+    resamples: int = 500,
+    seed: int = 7,
+    l2: float = 1.0,
+    sets: pd.DataFrame | None = None,
 ) -> tuple[MarketModel, dict[str, Any]]:
     """Fit on the earlier years, measure on the held-out later ones; returns the model
-    fitted on the training years and the metrics."""
+    fitted on the training years and the metrics. `sets`: the `choice_sets` of every entry
+    year when the caller has them already (the training job refits on all of them)."""
     split = split_years(world, test_years)
-    model = fit(choice_sets(world, split.train))
-    test = choice_sets(world, split.test)
+    if sets is None:
+        sets = choice_sets(world, (*split.train, *split.test))
+    model = fit(sets[sets["year"].isin(split.train)], l2=l2)
+    test = sets[sets["year"].isin(split.test)].reset_index(drop=True)
     scores = {"model": model.utilities(test)}
     for name, term in BASELINES.items():
         scores[name] = test[term].to_numpy(float)

@@ -198,8 +198,9 @@ class MarketWorld:
 
         `firms` may also describe firms with no history (the cold-start profiles): columns
         firm_id, hs_chapter, chapters, price_min_usd, price_max_usd, size_band."""
+        sizes = self.sizes(year)
         if firms is None:
-            firms = self.exporters.assign(size_band=self.sizes(year).to_numpy())
+            firms = self.exporters.assign(size_band=sizes.to_numpy())
         firms = firms.copy()
         if "first_export" in firms:  # exports after the as-of year are not known yet
             firms["first_export"] = firms["first_export"].where(firms["first_export"] <= year)
@@ -228,7 +229,7 @@ class MarketWorld:
         pairs["buyer_count"] = pairs["buyer_count"].fillna(0).astype(int)
         pairs["buyers"] = np.log1p(pairs["buyer_count"])
         pairs["price_fit"] = pairs["price_fit"].fillna(0.0)
-        pairs = pairs.merge(self._peer_terms(firms, year), on=["firm_id", "country_code"],
+        pairs = pairs.merge(self._peer_terms(firms, year, sizes), on=["firm_id", "country_code"],
                             how="left")  # fmt: skip
         pairs["peer_count"] = pairs["peer_count"].fillna(0).astype(int)
         pairs["peers"] = np.log1p(pairs["peer_count"])
@@ -268,7 +269,7 @@ class MarketWorld:
         )
         return out.reset_index()
 
-    def _peer_terms(self, firms: pd.DataFrame, year: int) -> pd.DataFrame:
+    def _peer_terms(self, firms: pd.DataFrame, year: int, sizes: pd.Series) -> pd.DataFrame:
         """Per firm and country: how often similar firms (same main chapter, a size band at
         most one step from the firm's) that exported there one year did so again the next,
         counted over every year up to `year`, the firm's own years left out."""
@@ -277,9 +278,7 @@ class MarketWorld:
             history.assign(year=history["year"] + 1)[["firm_id", "country_code", "year"]],
             on=["firm_id", "country_code", "year"],
         )
-        groups = self.exporters[["firm_id", "hs_chapter"]].assign(
-            peer_band=self.sizes(year).to_numpy()
-        )
+        groups = self.exporters[["firm_id", "hs_chapter"]].assign(peer_band=sizes.to_numpy())
         stayed = stayed.merge(groups, on="firm_id")
         counts = stayed.groupby(["hs_chapter", "peer_band", "country_code"]).size()
         counts = counts.rename("group_count").reset_index()

@@ -54,12 +54,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def train(args: argparse.Namespace) -> None:
     tables = tables_from(args)
     world = MarketWorld(tables)
-    _, metrics = evaluate(
-        world, test_years=args.test_years, resamples=args.bootstrap_resamples, seed=args.seed
-    )
     split = split_years(world, args.test_years)
     years = (*split.train, *split.test)
-    model = fit(choice_sets(world, years), l2=args.l2)
+    sets = choice_sets(world, years)  # the evidence of every entry year, built once
+    _, metrics = evaluate(
+        world,
+        test_years=args.test_years,
+        resamples=args.bootstrap_resamples,
+        seed=args.seed,
+        l2=args.l2,
+        sets=sets,
+    )
+    model = fit(sets, l2=args.l2)
     version = args.model_version or f"markets-{tables.last_year}"
     metrics = {
         "model_version": version,
