@@ -139,29 +139,27 @@ def local_module(model: str) -> Any:
     return model_module(model)
 
 
-def training_channels(model: str) -> dict[str, str]:
-    """Channel name -> curated table: continuity's one `train` channel; matching and markets
-    one channel per table, named after it (the scripts find `SM_CHANNEL_<TABLE>`)."""
-    tables = MODEL_TABLES[model].train
+def _per_table(model: str, tables: tuple[str, ...], single: str) -> dict[str, str]:
+    """Name -> curated table: continuity's one table under `single`; matching and markets one
+    name per table, the table's own (the scripts find `SM_CHANNEL_<TABLE>` / `--<table>`)."""
     if model == "continuity":
         (features,) = tables
-        return {"train": features}
+        return {single: features}
     if model in ("matching", "markets"):
         return {table: table for table in tables}
-    raise ValueError(f"no training channels for model {model!r}")
+    raise ValueError(f"no channels or inputs for model {model!r}")
+
+
+def training_channels(model: str) -> dict[str, str]:
+    """Channel name -> curated table of a training job (continuity's is `train`)."""
+    return _per_table(model, MODEL_TABLES[model].train, "train")
 
 
 def scoring_inputs(model: str) -> dict[str, str]:
     """Input name -> curated table a scoring job reads besides its model. Each is downloaded
     to `/opt/ml/processing/input/<name>` and passed as `--<name>` (dashes for underscores):
     continuity's features as `--score`, the market model's tables as `--export-history`, ..."""
-    tables = MODEL_TABLES[model].score
-    if model == "continuity":
-        (features,) = tables
-        return {"score": features}
-    if model in ("matching", "markets"):
-        return {table: table for table in tables}
-    raise ValueError(f"no scoring inputs for model {model!r}")
+    return _per_table(model, MODEL_TABLES[model].score, "score")
 
 
 def input_dir(name: str) -> str:
