@@ -48,12 +48,12 @@ class SmallLake:
     continuity_scores: ScoreRun | None = None
     matching_inputs: dict[str, object] = field(default_factory=dict)
     matching_model: models.TrainedModel | None = None
-    matching_scores: matching_local.ScoreRun | None = None
+    matching_scores: models.SummarisedScoreRun | None = None
     continuity_verdict: dict[str, object] | None = None
     matching_verdict: dict[str, object] | None = None
     markets_model: models.TrainedModel | None = None
     markets_verdict: dict[str, object] | None = None
-    markets_scores: markets_local.ScoreRun | None = None
+    markets_scores: models.SummarisedScoreRun | None = None
     markets_loaded: str = ""
 
     @property

@@ -109,6 +109,21 @@ def fetch_current(lake: LocalLake, model: str, folder: Path) -> str:
     return str(current["model_version"])
 
 
+@dataclass(frozen=True)
+class SummarisedScoreRun:
+    """A scoring run whose job writes `scoring.json` (matching, markets): its version, that
+    summary and the job's folders."""
+
+    version: str
+    summary: dict[str, Any]
+    folders: JobFolders
+
+    @classmethod
+    def read(cls, version: str, folders: JobFolders) -> SummarisedScoreRun:
+        text = (folders.output_data / "scoring.json").read_text(encoding="utf-8")
+        return cls(version, json.loads(text), folders)
+
+
 def score(
     lake: LocalLake,
     model: str,

@@ -9,14 +9,11 @@ keeps its files under the version's `scores/` (the load step makes them the
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.local.sagemaker import JobFolders
 from exportintel.markets.data import INPUT_TABLES
 from exportintel.settings import EnvironmentSettings
 
@@ -55,14 +52,7 @@ def train(
     )
 
 
-@dataclass(frozen=True)
-class ScoreRun:
-    version: str
-    summary: dict[str, Any]  # the job's scoring.json
-    folders: JobFolders
-
-
-def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
+def score(lake: LocalLake, settings: EnvironmentSettings) -> models.SummarisedScoreRun:
     """The scoring job with the current model over the latest year of evidence."""
     version, folders = models.score(
         lake,
@@ -71,11 +61,10 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
         arguments=scoring_arguments(settings),
         outputs=(*OUTPUT_FILES, "scoring.json"),
     )
-    summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
-    return ScoreRun(version, summary, folders)
+    return models.SummarisedScoreRun.read(version, folders)
 
 
-def publish(lake: LocalLake, run: ScoreRun) -> int:
+def publish(lake: LocalLake, run: models.SummarisedScoreRun) -> int:
     """Replace the `market_suggestions` table with the run's suggestions; returns their rows
     (the pipeline's load step also writes the serving table)."""
     from exportintel.pipeline.load import publish_suggestions

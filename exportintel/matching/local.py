@@ -10,14 +10,12 @@ land under `models/matching/<version>/` of the artifacts bucket; scoring replace
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from exportintel.glue_jobs import MATCHING_INPUTS
 from exportintel.local import models
 from exportintel.local.lake import LocalLake, NotReady, has_data
-from exportintel.local.sagemaker import JobFolders
 from exportintel.settings import EnvironmentSettings
 
 MODEL = "matching"
@@ -99,17 +97,9 @@ def train(
     )
 
 
-@dataclass(frozen=True)
-class ScoreRun:
-    version: str
-    summary: dict[str, Any]  # the job's scoring.json
-    folders: JobFolders
-
-
-def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
+def score(lake: LocalLake, settings: EnvironmentSettings) -> models.SummarisedScoreRun:
     """The scoring job with the current model: both directions' stored lists, kept under the
     version's `scores/` (`publish` makes them the `recommendations` table)."""
-    import json
 
     from exportintel.matching.scoring import OUTPUT_FILES
 
@@ -117,11 +107,10 @@ def score(lake: LocalLake, settings: EnvironmentSettings) -> ScoreRun:
     version, folders = models.score(
         lake, MODEL, channels={}, arguments=scoring_arguments(settings), outputs=files
     )
-    summary = json.loads((folders.output_data / "scoring.json").read_text(encoding="utf-8"))
-    return ScoreRun(version, summary, folders)
+    return models.SummarisedScoreRun.read(version, folders)
 
 
-def publish(lake: LocalLake, run: ScoreRun) -> int:
+def publish(lake: LocalLake, run: models.SummarisedScoreRun) -> int:
     """Replace the `recommendations` table with the run's lists; returns their rows."""
     from exportintel.pipeline.load import publish_recommendations
 
